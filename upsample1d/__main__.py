@@ -1,0 +1,5 @@
+import sys
+
+from upsample1d.cli import main
+
+sys.exit(main())

@@ -1,0 +1,24 @@
+"""Synthetic audio for demos, tests and training: generated in code, nothing downloaded."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def synthetic_audio(batch, length, sample_rate=16000, seed=0, noise=0.01):
+    """Harmonic tones (random fundamentals 80-800 Hz, 1-6 decaying harmonics, random
+    amplitude envelope) plus white noise, as float32 ``(batch, length, 1)`` in [-1, 1]."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(length) / sample_rate
+    out = np.zeros((batch, length), np.float64)
+    for b in range(batch):
+        f0 = rng.uniform(80, 800)
+        for k in range(1, rng.integers(2, 7) + 1):
+            if f0 * k < sample_rate / 2:
+                out[b] += rng.uniform(0.2, 1.0) / k * np.sin(2 * np.pi * f0 * k * t
+                                                            + rng.uniform(0, 2 * np.pi))
+        envelope = np.interp(t, np.linspace(0, t[-1], 5), rng.uniform(0.3, 1.0, 5))
+        out[b] *= envelope
+    out += noise * rng.standard_normal(out.shape)
+    out /= max(1.0, np.abs(out).max())
+    return out[..., None].astype(np.float32)
