@@ -5,8 +5,8 @@ before the first import of Keras. Importing this package registers every layer a
 initializer with Keras' serialization, so ``keras.saving.load_model`` finds them.
 """
 
-from upsample1d import layers, ops
+from upsample1d import convert, initializers, layers, ops
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "layers", "ops"]
+__all__ = ["__version__", "convert", "initializers", "layers", "ops"]

@@ -25,7 +25,7 @@ def _autoencoder(args):
     from upsample1d.models import autoencoder
 
     keras.utils.set_random_seed(args.seed)
-    model = autoencoder(length=args.length, factor=args.factor)
+    model = autoencoder("subpixel", length=args.length, factor=args.factor)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
     audio = synthetic_audio(args.batch * args.steps, args.length, seed=args.seed)
     print(f"seed auto-encoder on backend={keras.backend.backend()}: input {model.input_shape}, "

@@ -1,0 +1,183 @@
+"""Fixed (non-learned) upsamplers: nearest, linear and windowed-sinc interpolation.
+
+Each is a filter bank applied at the input rate followed by the shuffle: phase ``i`` of output
+step ``t`` is ``y[t*r + i] = sum_n bank[n, i] * x_padded[t + n]``, computed as a depthwise
+convolution with ``r`` outputs per channel and then :func:`depth_to_space_1d` (``mode="CRD"``,
+the depthwise output order). Nothing is computed on a zero-stuffed signal.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import ops
+
+from upsample1d.ops.shuffle import check_data_format, check_factor, depth_to_space_1d
+
+
+def _check_input(x, name):
+    if len(x.shape) != 3:
+        raise ValueError(f"{name} expects a rank-3 input (batch, time, channels) or "
+                         f"(batch, channels, time), got shape {tuple(x.shape)}.")
+
+
+def _check_float(x, name):
+    dtype = keras.backend.standardize_dtype(x.dtype)
+    if "float" not in dtype:
+        raise TypeError(f"{name} needs a floating-point input, got dtype {dtype}.")
+
+
+def _time_axis(data_format):
+    return 1 if data_format == "channels_last" else 2
+
+
+def upsample_nearest_1d(x, factor, data_format="channels_last"):
+    """Repeat every time step ``factor`` times: ``out[b, t*r + i, c] = x[b, t, c]``.
+
+    Shapes: channels_last ``(B, T, C) -> (B, T*r, C)``; channels_first
+    ``(B, C, T) -> (B, C, T*r)``. The identity filter bank tiled ``r`` times followed by the
+    shuffle, which here collapses to broadcast + reshape (no gather, no repeat). Equal to
+    ``keras.layers.UpSampling1D`` and to torch ``F.interpolate(mode="nearest")``; any dtype.
+
+    Example:
+    >>> from keras.ops import convert_to_numpy
+    >>> from upsample1d.ops import upsample_nearest_1d
+    >>> convert_to_numpy(upsample_nearest_1d([[[1.0], [2.0]]], 2))[0, :, 0].tolist()
+    [1.0, 1.0, 2.0, 2.0]
+    """
+    r = check_factor(factor, "factor")
+    data_format = check_data_format(data_format)
+    x = ops.convert_to_tensor(x) if not isinstance(x, keras.KerasTensor) else x
+    _check_input(x, "upsample_nearest_1d")
+    if data_format == "channels_last":
+        _, time, channels = ops.shape(x)
+        x = ops.broadcast_to(ops.expand_dims(x, 2), (ops.shape(x)[0], time, r, channels))
+        return ops.reshape(x, (-1, time * r, channels))
+    _, channels, time = ops.shape(x)
+    x = ops.broadcast_to(ops.expand_dims(x, 3), (ops.shape(x)[0], channels, time, r))
+    return ops.reshape(x, (-1, channels, time * r))
+
+
+def polyphase_upsample_1d(x, bank, pad, data_format="channels_last", edge="zeros"):
+    """Apply a fixed polyphase filter bank to every channel, then shuffle the phases into time.
+
+    ``bank`` has shape ``(taps, r)``; with ``x`` padded by ``pad = (left, right)`` steps,
+    ``out[b, t*r + i, c] = sum_n bank[n, i] * x_padded[b, t + n, c]``, so
+    ``taps == left + right + 1`` keeps the length at ``T*r``. ``edge`` is ``"zeros"`` or
+    ``"replicate"`` (the edge samples repeated). Shapes as in :func:`upsample_linear_1d`.
+    """
+    data_format = check_data_format(data_format)
+    bank = np.asarray(bank, np.float64)
+    taps, r = bank.shape
+    left, right = pad
+    if taps != left + right + 1:
+        raise ValueError(f"a bank of {taps} taps needs left + right padding of {taps - 1}, "
+                         f"got pad={pad}.")
+    axis = _time_axis(data_format)
+    channels = x.shape[3 - axis]
+    if left or right:
+        if edge == "replicate":
+            # keras.ops.pad has no "edge" mode on every backend: concatenate the edge samples.
+            first = x[:, :1] if axis == 1 else x[:, :, :1]
+            last = x[:, -1:] if axis == 1 else x[:, :, -1:]
+            parts = [ops.repeat(first, left, axis=axis)] if left else []
+            parts += [x] + ([ops.repeat(last, right, axis=axis)] if right else [])
+            x = ops.concatenate(parts, axis=axis)
+        elif edge == "zeros":
+            widths = [[0, 0], [0, 0], [0, 0]]
+            widths[axis] = [left, right]
+            x = ops.pad(x, widths)
+        else:
+            raise ValueError(f"`edge` must be 'zeros' or 'replicate', got edge={edge!r}.")
+    kernel = np.broadcast_to(bank[:, None, :], (taps, channels, r))
+    kernel = ops.convert_to_tensor(kernel, dtype=x.dtype)
+    y = ops.depthwise_conv(x, kernel, padding="valid", data_format=data_format)
+    return depth_to_space_1d(y, r, data_format, mode="CRD")
+
+
+def linear_bank(factor):
+    """The ``(3, r)`` bank of half-pixel linear interpolation on an input padded by (1, 1).
+
+    Output ``j = t*r + i`` sits at input position ``t + d_i`` with ``d_i = (i + 0.5)/r - 0.5``;
+    it mixes ``x[t-1], x[t]`` (``d_i < 0``) or ``x[t], x[t+1]`` (``d_i >= 0``).
+    """
+    r = check_factor(factor, "factor")
+    bank = np.zeros((3, r))
+    for i in range(r):
+        d = (i + 0.5) / r - 0.5
+        if d < 0:
+            bank[0, i], bank[1, i] = -d, 1 + d
+        else:
+            bank[1, i], bank[2, i] = 1 - d, d
+    return bank
+
+
+def upsample_linear_1d(x, factor, data_format="channels_last"):
+    """Linear interpolation with half-pixel centres and clamped edges.
+
+    Output ``j`` reads input position ``(j + 0.5)/r - 0.5``, clamped to ``[0, T-1]``: equal to
+    torch ``F.interpolate(mode="linear", align_corners=False)`` and TF
+    ``tf.image.resize(method="bilinear")``. Computed as a 3-tap polyphase bank
+    (:func:`linear_bank`) at the input rate on the edge-replicated input, then the shuffle.
+    Shapes: channels_last ``(B, T, C) -> (B, T*r, C)``; channels_first
+    ``(B, C, T) -> (B, C, T*r)``. Floating-point inputs only.
+
+    Example:
+    >>> from keras.ops import convert_to_numpy
+    >>> from upsample1d.ops import upsample_linear_1d
+    >>> convert_to_numpy(upsample_linear_1d([[[0.0], [4.0]]], 2))[0, :, 0].tolist()
+    [0.0, 1.0, 3.0, 4.0]
+    """
+    r = check_factor(factor, "factor")
+    x = ops.convert_to_tensor(x) if not isinstance(x, keras.KerasTensor) else x
+    _check_input(x, "upsample_linear_1d")
+    _check_float(x, "upsample_linear_1d")
+    return polyphase_upsample_1d(x, linear_bank(r), (1, 1), data_format, edge="replicate")
+
+
+def sinc_bank(factor, half_width=10, kaiser_beta=5.0):
+    """The polyphase bank of a Kaiser-windowed sinc low-pass at the input Nyquist.
+
+    The prototype is ``h = firwin(2*L + 1, 1/r, window=("kaiser", beta)) * r`` with
+    ``L = half_width * r`` (scipy's ``resample_poly`` design), centred: output ``t*r + i`` is
+    ``sum_k x[t - k] * h[k*r + i + L]``. Returns ``(bank, (left, right))`` with the bank laid
+    out for :func:`polyphase_upsample_1d` (``bank[n, i]`` multiplies ``x[t + n - left]``).
+    """
+    r = check_factor(factor, "factor")
+    half_width = check_factor(half_width, "half_width")
+    length = half_width * r
+    m = np.arange(2 * length + 1) - length
+    h = np.sinc(m / r) / r * np.kaiser(2 * length + 1, kaiser_beta)
+    h = h / h.sum() * r  # unit gain at DC per phase on average, as firwin(scale=True) * r
+    taps = 2 * half_width + 1
+    bank = np.zeros((taps, r))
+    for n in range(taps):
+        k = half_width - n
+        for i in range(r):
+            index = k * r + i + length
+            if 0 <= index <= 2 * length:
+                bank[n, i] = h[index]
+    return bank, (half_width, half_width)
+
+
+def upsample_sinc_1d(x, factor, data_format="channels_last", half_width=10, kaiser_beta=5.0):
+    """Band-limited upsampling with a Kaiser-windowed sinc (zero padding at the edges).
+
+    With the defaults, equal to ``scipy.signal.resample_poly(x, factor, 1)`` along time: the
+    low-pass ``firwin(20*r + 1, 1/r, window=("kaiser", 5.0))`` scaled by ``r``, run as ``r``
+    polyphase branches of ``2*half_width + 1`` taps at the input rate (:func:`sinc_bank`),
+    then the shuffle. No tones; the pass band is flat to well within 1 dB below
+    0.9 x input Nyquist. Shapes as in :func:`upsample_linear_1d`; floating-point inputs only.
+
+    Example:
+    >>> from keras.ops import convert_to_numpy
+    >>> from upsample1d.ops import upsample_sinc_1d
+    >>> convert_to_numpy(upsample_sinc_1d([[[1.0]] * 64], 2)).shape
+    (1, 128, 1)
+    """
+    r = check_factor(factor, "factor")
+    x = ops.convert_to_tensor(x) if not isinstance(x, keras.KerasTensor) else x
+    _check_input(x, "upsample_sinc_1d")
+    _check_float(x, "upsample_sinc_1d")
+    bank, pad = sinc_bank(r, half_width, kaiser_beta)
+    return polyphase_upsample_1d(x, bank, pad, data_format, edge="zeros")
