@@ -65,3 +65,38 @@ def _space_to_depth(x, block_size, data_format, mode):
     if data_format == "channels_first":
         y = lax.transpose(y, (0, 2, 1))
     return _from_bits(y, dtype)
+
+
+def _resize(x, factor, data_format, method):
+    import jax
+
+    x = jnp.asarray(x)
+    axis = 1 if data_format == "channels_last" else 2
+    shape = list(x.shape)
+    shape[axis] *= factor
+    return np.asarray(jax.image.resize(x, shape, method=method))
+
+
+def upsample_nearest_1d(x, factor, data_format="channels_last"):
+    return _resize(x, factor, data_format, "nearest")
+
+
+def upsample_linear_1d(x, factor, data_format="channels_last"):
+    return _resize(x, factor, data_format, "linear")
+
+
+def conv_transpose_1d(x, kernel, stride, data_format="channels_last"):
+    """lax.conv_transpose on the full output, cropped to T*stride from (K - stride) // 2."""
+    x = jnp.asarray(x)
+    if data_format == "channels_first":
+        x = jnp.swapaxes(x, 1, 2)
+    # (K, C_out, C_in) is the kernel of the forward conv C_out -> C_in ("WIO"), transposed.
+    kernel = jnp.asarray(kernel, x.dtype)
+    size = kernel.shape[0]
+    full = lax.conv_transpose(x, kernel, (stride,), [(size - 1, size - 1)],
+                              dimension_numbers=("NWC", "WIO", "NWC"), transpose_kernel=True)
+    crop = (size - stride) // 2
+    y = full[:, crop:crop + x.shape[1] * stride]
+    if data_format == "channels_first":
+        y = jnp.swapaxes(y, 1, 2)
+    return np.asarray(y)

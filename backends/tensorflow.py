@@ -62,3 +62,36 @@ def space_to_depth_1d(x, block_size, data_format="channels_last", mode="DCR", as
     if data_format == "channels_first":
         y = tf.transpose(y, [0, 2, 1])
     return _from_bits(y, dtype, as_numpy)
+
+
+def _resize(x, factor, data_format, method):
+    x = tf.convert_to_tensor(x)
+    if data_format == "channels_first":
+        x = tf.transpose(x, [0, 2, 1])
+    image = x[:, :, None, :]  # time as height, width 1
+    y = tf.image.resize(image, [x.shape[1] * factor, 1], method=method)[:, :, 0, :]
+    y = tf.cast(y, x.dtype)
+    if data_format == "channels_first":
+        y = tf.transpose(y, [0, 2, 1])
+    return y.numpy()
+
+
+def upsample_nearest_1d(x, factor, data_format="channels_last"):
+    return _resize(x, factor, data_format, "nearest")
+
+
+def upsample_linear_1d(x, factor, data_format="channels_last"):
+    return _resize(x, factor, data_format, "bilinear")
+
+
+def conv_transpose_1d(x, kernel, stride, data_format="channels_last"):
+    """tf.nn.conv1d_transpose with padding SAME; kernel (K, C_out, C_in) as Conv1DTranspose."""
+    x = tf.convert_to_tensor(x)
+    if data_format == "channels_first":
+        x = tf.transpose(x, [0, 2, 1])
+    kernel = tf.convert_to_tensor(kernel, x.dtype)
+    shape = [x.shape[0], x.shape[1] * stride, kernel.shape[1]]
+    y = tf.nn.conv1d_transpose(x, kernel, shape, strides=stride, padding="SAME")
+    if data_format == "channels_first":
+        y = tf.transpose(y, [0, 2, 1])
+    return y.numpy()

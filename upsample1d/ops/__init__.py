@@ -1,6 +1,7 @@
 """Functional ops, pure ``keras.ops``: one implementation for JAX, TensorFlow and PyTorch."""
 
 from upsample1d.ops.interpolate import (
+    Upsample1DOp,
     linear_bank,
     polyphase_upsample_1d,
     sinc_bank,
@@ -19,6 +20,7 @@ __all__ = [
     "DepthToSpace1D",
     "SpaceToDepth1D",
     "depth_to_space_1d",
+    "Upsample1DOp",
     "linear_bank",
     "polyphase_upsample_1d",
     "sinc_bank",

@@ -15,20 +15,43 @@ from keras import ops
 from upsample1d.ops.shuffle import check_data_format, check_factor, depth_to_space_1d
 
 
-def _check_input(x, name):
+def _time_axis(data_format):
+    return 1 if data_format == "channels_last" else 2
+
+
+def _prepare(x, factor, data_format, name, floating):
+    """Validate the arguments; return (x as a tensor or KerasTensor, factor, data_format)."""
+    factor = check_factor(factor, "factor")
+    data_format = check_data_format(data_format)
+    if not isinstance(x, keras.KerasTensor):
+        x = ops.convert_to_tensor(x)
     if len(x.shape) != 3:
         raise ValueError(f"{name} expects a rank-3 input (batch, time, channels) or "
                          f"(batch, channels, time), got shape {tuple(x.shape)}.")
-
-
-def _check_float(x, name):
     dtype = keras.backend.standardize_dtype(x.dtype)
-    if "float" not in dtype:
+    if floating and "float" not in dtype:
         raise TypeError(f"{name} needs a floating-point input, got dtype {dtype}.")
+    return x, factor, data_format
 
 
-def _time_axis(data_format):
-    return 1 if data_format == "channels_last" else 2
+class Upsample1DOp(keras.Operation):
+    """Symbolic form of the interpolation ops (gives KerasTensors their shape)."""
+
+    def __init__(self, function, factor, data_format, *, name=None, **options):
+        super().__init__(name=name)
+        self.function = function
+        self.factor = factor
+        self.data_format = data_format
+        self.options = options
+
+    def call(self, x):
+        return self.function(x, self.factor, self.data_format, **self.options)
+
+    def compute_output_spec(self, x):
+        shape = list(x.shape)
+        axis = _time_axis(self.data_format)
+        shape[axis] = None if shape[axis] is None else shape[axis] * self.factor
+        return keras.KerasTensor(tuple(shape), dtype=x.dtype)
 
 
 def upsample_nearest_1d(x, factor, data_format="channels_last"):
@@ -45,10 +68,9 @@ def upsample_nearest_1d(x, factor, data_format="channels_last"):
     >>> convert_to_numpy(upsample_nearest_1d([[[1.0], [2.0]]], 2))[0, :, 0].tolist()
     [1.0, 1.0, 2.0, 2.0]
     """
-    r = check_factor(factor, "factor")
-    data_format = check_data_format(data_format)
-    x = ops.convert_to_tensor(x) if not isinstance(x, keras.KerasTensor) else x
-    _check_input(x, "upsample_nearest_1d")
+    x, r, data_format = _prepare(x, factor, data_format, "upsample_nearest_1d", False)
+    if isinstance(x, keras.KerasTensor):
+        return Upsample1DOp(upsample_nearest_1d, r, data_format).symbolic_call(x)
     if data_format == "channels_last":
         _, time, channels = ops.shape(x)
         x = ops.broadcast_to(ops.expand_dims(x, 2), (ops.shape(x)[0], time, r, channels))
@@ -67,7 +89,11 @@ def polyphase_upsample_1d(x, bank, pad, data_format="channels_last", edge="zeros
     ``"replicate"`` (the edge samples repeated). Shapes as in :func:`upsample_linear_1d`.
     """
     data_format = check_data_format(data_format)
+    if edge not in ("zeros", "replicate"):
+        raise ValueError(f"`edge` must be 'zeros' or 'replicate', got edge={edge!r}.")
     bank = np.asarray(bank, np.float64)
+    if bank.ndim != 2:
+        raise ValueError(f"`bank` must have shape (taps, factor), got shape {bank.shape}.")
     taps, r = bank.shape
     left, right = pad
     if taps != left + right + 1:
@@ -83,12 +109,10 @@ def polyphase_upsample_1d(x, bank, pad, data_format="channels_last", edge="zeros
             parts = [ops.repeat(first, left, axis=axis)] if left else []
             parts += [x] + ([ops.repeat(last, right, axis=axis)] if right else [])
             x = ops.concatenate(parts, axis=axis)
-        elif edge == "zeros":
+        else:
             widths = [[0, 0], [0, 0], [0, 0]]
             widths[axis] = [left, right]
             x = ops.pad(x, widths)
-        else:
-            raise ValueError(f"`edge` must be 'zeros' or 'replicate', got edge={edge!r}.")
     kernel = np.broadcast_to(bank[:, None, :], (taps, channels, r))
     kernel = ops.convert_to_tensor(kernel, dtype=x.dtype)
     y = ops.depthwise_conv(x, kernel, padding="valid", data_format=data_format)
@@ -128,10 +152,9 @@ def upsample_linear_1d(x, factor, data_format="channels_last"):
     >>> convert_to_numpy(upsample_linear_1d([[[0.0], [4.0]]], 2))[0, :, 0].tolist()
     [0.0, 1.0, 3.0, 4.0]
     """
-    r = check_factor(factor, "factor")
-    x = ops.convert_to_tensor(x) if not isinstance(x, keras.KerasTensor) else x
-    _check_input(x, "upsample_linear_1d")
-    _check_float(x, "upsample_linear_1d")
+    x, r, data_format = _prepare(x, factor, data_format, "upsample_linear_1d", True)
+    if isinstance(x, keras.KerasTensor):
+        return Upsample1DOp(upsample_linear_1d, r, data_format).symbolic_call(x)
     return polyphase_upsample_1d(x, linear_bank(r), (1, 1), data_format, edge="replicate")
 
 
@@ -145,6 +168,10 @@ def sinc_bank(factor, half_width=10, kaiser_beta=5.0):
     """
     r = check_factor(factor, "factor")
     half_width = check_factor(half_width, "half_width")
+    if isinstance(kaiser_beta, bool) or not isinstance(kaiser_beta, (int, float)) or not (
+            kaiser_beta >= 0):
+        raise ValueError(f"`kaiser_beta` must be a non-negative number, got "
+                         f"kaiser_beta={kaiser_beta!r}.")
     length = half_width * r
     m = np.arange(2 * length + 1) - length
     h = np.sinc(m / r) / r * np.kaiser(2 * length + 1, kaiser_beta)
@@ -175,9 +202,9 @@ def upsample_sinc_1d(x, factor, data_format="channels_last", half_width=10, kais
     >>> convert_to_numpy(upsample_sinc_1d([[[1.0]] * 64], 2)).shape
     (1, 128, 1)
     """
-    r = check_factor(factor, "factor")
-    x = ops.convert_to_tensor(x) if not isinstance(x, keras.KerasTensor) else x
-    _check_input(x, "upsample_sinc_1d")
-    _check_float(x, "upsample_sinc_1d")
+    x, r, data_format = _prepare(x, factor, data_format, "upsample_sinc_1d", True)
+    if isinstance(x, keras.KerasTensor):
+        return Upsample1DOp(upsample_sinc_1d, r, data_format, half_width=half_width,
+                            kaiser_beta=kaiser_beta).symbolic_call(x)
     bank, pad = sinc_bank(r, half_width, kaiser_beta)
     return polyphase_upsample_1d(x, bank, pad, data_format, edge="zeros")

@@ -152,7 +152,24 @@ def _depth_to_space(x, r, data_format, mode):
     return _rearrange(x, (-1, channels, r, time), (0, 1, 3, 2), out_shape)
 
 
+def _assert_time_divisible(x, r, data_format):
+    """An unknown time axis (a TF graph traced with ``None`` time) escapes the static check and
+    would fail in the reshape with a message naming neither the axis nor ``block_size``: check
+    it when the graph runs. JAX and PyTorch always see concrete lengths, so TF only."""
+    axis = 1 if data_format == "channels_last" else 2
+    if keras.backend.backend() != "tensorflow" or x.shape[axis] is not None:
+        return x
+    import tensorflow as tf
+
+    check = tf.debugging.assert_equal(
+        tf.shape(x)[axis] % r, 0, message=f"space_to_depth_1d: the time axis must be divisible "
+        f"by block_size={r} ({data_format}); got a length that is not")
+    with tf.control_dependencies([check]):
+        return tf.identity(x)
+
+
 def _space_to_depth(x, r, data_format, mode):
+    x = _assert_time_divisible(x, r, data_format)
     if data_format == "channels_last":
         _, time, channels = ops.shape(x)
         out_shape = (-1, time // r, channels * r)
