@@ -38,7 +38,7 @@ def setup():
         return
     pip = [PYTHON, "-m", "pip", "install", "--disable-pip-version-check", "-q"]
     run(pip + ["--upgrade", "pip"], check=True)
-    run(pip + ["-c", "constraints.txt", "-e", ".[all,test,plot,audio]", "pytest-xdist"],
+    run(pip + ["-c", "constraints.txt", "-e", ".[all,test,plot,audio]"],
         check=True)
     with open(STAMP, "w") as f:
         f.write(time.strftime("%Y-%m-%d %H:%M:%S\n"))

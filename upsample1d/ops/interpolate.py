@@ -1,9 +1,9 @@
 """Fixed (non-learned) upsamplers: nearest, linear and windowed-sinc interpolation.
 
 Each is a filter bank applied at the input rate followed by the shuffle: phase ``i`` of output
-step ``t`` is ``y[t*r + i] = sum_n bank[n, i] * x_padded[t + n]``, computed as a depthwise
-convolution with ``r`` outputs per channel and then :func:`depth_to_space_1d` (``mode="CRD"``,
-the depthwise output order). Nothing is computed on a zero-stuffed signal.
+step ``t`` is ``y[t*r + i] = sum_n bank[n, i] * x_padded[t + n]``, computed per channel as a
+convolution with ``r`` outputs (channels folded into the batch) and then
+:func:`depth_to_space_1d`. Nothing is computed on a zero-stuffed signal.
 """
 
 from __future__ import annotations
@@ -87,6 +87,11 @@ def polyphase_upsample_1d(x, bank, pad, data_format="channels_last", edge="zeros
     ``out[b, t*r + i, c] = sum_n bank[n, i] * x_padded[b, t + n, c]``, so
     ``taps == left + right + 1`` keeps the length at ``T*r``. ``edge`` is ``"zeros"`` or
     ``"replicate"`` (the edge samples repeated). Shapes as in :func:`upsample_linear_1d`.
+
+    The channels are folded into the batch and the bank runs as one single-channel conv with
+    ``r`` outputs, then :func:`depth_to_space_1d`: on the JAX and PyTorch CPU backends that is
+    about twice as fast as a depthwise conv (``benchmarks/``), and channels_first needs no
+    transpose at all.
     """
     data_format = check_data_format(data_format)
     if edge not in ("zeros", "replicate"):
@@ -99,24 +104,21 @@ def polyphase_upsample_1d(x, bank, pad, data_format="channels_last", edge="zeros
     if taps != left + right + 1:
         raise ValueError(f"a bank of {taps} taps needs left + right padding of {taps - 1}, "
                          f"got pad={pad}.")
-    axis = _time_axis(data_format)
-    channels = x.shape[3 - axis]
-    if left or right:
-        if edge == "replicate":
-            # keras.ops.pad has no "edge" mode on every backend: concatenate the edge samples.
-            first = x[:, :1] if axis == 1 else x[:, :, :1]
-            last = x[:, -1:] if axis == 1 else x[:, :, -1:]
-            parts = [ops.repeat(first, left, axis=axis)] if left else []
-            parts += [x] + ([ops.repeat(last, right, axis=axis)] if right else [])
-            x = ops.concatenate(parts, axis=axis)
-        else:
-            widths = [[0, 0], [0, 0], [0, 0]]
-            widths[axis] = [left, right]
-            x = ops.pad(x, widths)
-    kernel = np.broadcast_to(bank[:, None, :], (taps, channels, r))
-    kernel = ops.convert_to_tensor(kernel, dtype=x.dtype)
-    y = ops.depthwise_conv(x, kernel, padding="valid", data_format=data_format)
-    return depth_to_space_1d(y, r, data_format, mode="CRD")
+    if data_format == "channels_last":
+        x = ops.transpose(x, (0, 2, 1))
+    _, channels, time = ops.shape(x)
+    x = ops.reshape(x, (-1, time, 1))
+    if edge == "replicate":
+        # keras.ops.pad has no "edge" mode on every backend: concatenate the edge samples.
+        parts = [ops.repeat(x[:, :1], left, axis=1)] if left else []
+        parts += [x] + ([ops.repeat(x[:, -1:], right, axis=1)] if right else [])
+        x = ops.concatenate(parts, axis=1) if len(parts) > 1 else x
+    elif left or right:
+        x = ops.pad(x, [[0, 0], [left, right], [0, 0]])
+    kernel = ops.convert_to_tensor(bank[:, None, :], dtype=x.dtype)
+    y = depth_to_space_1d(ops.conv(x, kernel, padding="valid"), r)
+    y = ops.reshape(y, (-1, channels, time * r))
+    return ops.transpose(y, (0, 2, 1)) if data_format == "channels_last" else y
 
 
 def linear_bank(factor):
@@ -193,8 +195,11 @@ def upsample_sinc_1d(x, factor, data_format="channels_last", half_width=10, kais
     With the defaults, equal to ``scipy.signal.resample_poly(x, factor, 1)`` along time: the
     low-pass ``firwin(20*r + 1, 1/r, window=("kaiser", 5.0))`` scaled by ``r``, run as ``r``
     polyphase branches of ``2*half_width + 1`` taps at the input rate (:func:`sinc_bank`),
-    then the shuffle. No tones; the pass band is flat to well within 1 dB below
-    0.9 x input Nyquist. Shapes as in :func:`upsample_linear_1d`; floating-point inputs only.
+    then the shuffle. Flat to within 1 dB up to 0.9 x input Nyquist (-0.66 dB there). Like
+    scipy's, the ``r`` phases' DC gains differ by up to ~0.1% (the prototype is normalised as a
+    whole, not per phase), which leaves a tone at ``fs_in`` about 69 dB below a constant
+    input (factor 4): far below anything audible, kept for exact parity with scipy.
+    Shapes as in :func:`upsample_linear_1d`; floating-point inputs only.
 
     Example:
     >>> from keras.ops import convert_to_numpy

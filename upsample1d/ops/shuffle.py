@@ -100,17 +100,17 @@ def _check_all(x, block_size, data_format, mode, inverse):
     return block_size, data_format, mode
 
 
-_INT_OF_SAME_WIDTH = {"float16": "int16", "bfloat16": "int16", "float32": "int32",
-                      "float64": "int64"}
+# XLA's CPU transposes of 16-bit floats (jax 0.10, TF 2.21) can quiet signalling NaNs and
+# flush subnormals for some shapes; float32/64 and ints move untouched.
+_INT_OF_SAME_WIDTH = {"float16": "int16", "bfloat16": "int16"}
 
 
 def _rearrange(x, inner_shape, axes, out_shape):
-    """reshape -> transpose -> reshape, moving float elements as same-width ints.
+    """reshape -> transpose -> reshape; 16-bit floats are moved as int16.
 
-    XLA's CPU transposes of bfloat16 (jax 0.10, TF 2.21) can quiet signalling NaNs and flush
-    subnormals for some shapes. Moved as ints, every bit survives and the views cost nothing;
-    since an int view has no gradient, the gradient is given explicitly: the same
-    rearrangement run backwards, which is itself exact.
+    Moved as ints, every bit survives and the views cost nothing. An int view has no
+    gradient, so the gradient is given explicitly: the same rearrangement run backwards,
+    which is itself exact. (Only for 16-bit floats, since bit views do not export to ONNX.)
     """
     dtype = keras.backend.standardize_dtype(x.dtype)
     if dtype not in _INT_OF_SAME_WIDTH:
@@ -155,7 +155,8 @@ def _depth_to_space(x, r, data_format, mode):
 def _assert_time_divisible(x, r, data_format):
     """An unknown time axis (a TF graph traced with ``None`` time) escapes the static check and
     would fail in the reshape with a message naming neither the axis nor ``block_size``: check
-    it when the graph runs. JAX and PyTorch always see concrete lengths, so TF only."""
+    it when the graph runs. JAX and PyTorch always see concrete lengths, and keras.ops has no
+    run-time assertion, so this is the package's one backend branch, TF only."""
     axis = 1 if data_format == "channels_last" else 2
     if keras.backend.backend() != "tensorflow" or x.shape[axis] is not None:
         return x
