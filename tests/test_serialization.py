@@ -1,0 +1,100 @@
+"""Serialization: a model with every layer and the ICNR initializer, saved as ``.keras`` on the
+active backend, loads with ``safe_mode=True`` on every backend and predicts the same.
+
+Each run of the suite saves under its own backend and loads, in one subprocess per other
+backend (``KERAS_BACKEND`` set there), so the three runs together cover every pair.
+"""
+
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+from conftest import BACKEND, has_module
+from helpers_crossbackend import REPO, every_layer_model
+
+from upsample1d.initializers import ICNR
+from upsample1d.layers import (
+    InterpolationUpsample1D,
+    SpaceToDepth1D,
+    Subpixel1D,
+    SubpixelConv1D,
+    TransposedConvUpsample1D,
+    Upsample1D,
+)
+
+HELPER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "helpers_crossbackend.py")
+MODULES = {"jax": "jax", "tensorflow": "tensorflow", "torch": "torch"}
+TOLERANCE = 1e-5
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    """The model saved on the active backend, its input and its output."""
+    directory = tmp_path_factory.mktemp("serialization")
+    model = every_layer_model()
+    x = np.random.default_rng(0).normal(size=(3, 32, 4)).astype(np.float32)
+    expected = np.asarray(keras.ops.convert_to_numpy(model.predict(x, verbose=0)))
+    path = directory / f"every_layer_{BACKEND}.keras"
+    model.save(path)
+    np.save(directory / "x.npy", x)
+    return directory, path, x, expected
+
+
+def test_every_layer_is_in_the_model(saved):
+    _, path, _, _ = saved
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    kinds = {type(layer) for layer in loaded.layers}
+    for cls in (Subpixel1D, SpaceToDepth1D, SubpixelConv1D, TransposedConvUpsample1D,
+                InterpolationUpsample1D, Upsample1D):
+        assert cls in kinds, cls
+    assert isinstance(loaded.get_layer("subpixel_conv").kernel_initializer, ICNR)
+    methods = {layer.method for layer in loaded.layers if isinstance(layer, Upsample1D)}
+    assert methods == {"subpixel", "transposed", "linear"}
+
+
+def test_same_backend_round_trip(saved):
+    _, path, x, expected = saved
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    got = np.asarray(keras.ops.convert_to_numpy(loaded.predict(x, verbose=0)))
+    np.testing.assert_allclose(got, expected, rtol=0, atol=TOLERANCE)
+    assert loaded.get_config() == keras.saving.load_model(path).get_config()
+
+
+@pytest.mark.slow  # a fresh interpreter importing another framework: 7-15 s each
+@pytest.mark.parametrize("other", [b for b in MODULES if b != BACKEND])
+def test_loads_on_other_backend(saved, other):
+    if not has_module(MODULES[other]):
+        pytest.skip(f"{MODULES[other]} is not installed: cannot load under KERAS_BACKEND={other}")
+    directory, path, _, expected = saved
+    out = directory / f"from_{BACKEND}_on_{other}.npy"
+    env = {**os.environ, "KERAS_BACKEND": other,
+           "PYTHONPATH": os.pathsep.join([REPO, os.environ.get("PYTHONPATH", "")]),
+           "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": os.environ.get(
+               "CUDA_VISIBLE_DEVICES", "")}
+    run = subprocess.run([sys.executable, HELPER, "load", str(path), str(directory / "x.npy"),
+                          str(out)], env=env, capture_output=True, text=True, timeout=240,
+                         cwd=REPO)
+    assert run.returncode == 0, f"load on {other} failed:\n{run.stdout}\n{run.stderr[-4000:]}"
+    np.testing.assert_allclose(np.load(out), expected, rtol=0, atol=TOLERANCE)
+
+
+def test_icnr_serializes_alone():
+    init = ICNR(3, keras.initializers.HeNormal(seed=4), mode="crd", seed=4)
+    restored = keras.saving.deserialize_keras_object(
+        keras.saving.serialize_keras_object(init), safe_mode=True)
+    assert type(restored) is ICNR and restored.get_config() == init.get_config()
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(restored((3, 2, 6))),
+                                  keras.ops.convert_to_numpy(init((3, 2, 6))))
+
+
+@pytest.mark.parametrize("method", ["subpixel", "transposed", "nearest", "linear", "sinc"])
+def test_upsample1d_config_round_trip(method):
+    layer = Upsample1D(4, 2, method=method, data_format="channels_first", use_bias=True,
+                       name="up")
+    config = layer.get_config()
+    clone = Upsample1D.from_config(config)
+    assert clone.get_config() == config
+    assert type(clone.upsampler) is type(layer.upsampler)
