@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Set up and run the project with nothing but Python installed.
 
-    python3 tasks.py demo [ARGS...]   set up .venv, then run the main job (upsample1d autoencoder)
+    python3 tasks.py demo [ARGS...]   set up .venv, then run the main job (upsample1d compare)
     python3 tasks.py test [ARGS...]   set up .venv, then ruff + the test suite on jax,
                                       tensorflow and torch (one process each); ARGS go to pytest
 
@@ -73,7 +73,7 @@ def test(pytest_args):
 
 def demo(args):
     setup()
-    return run([PYTHON, "-m", "upsample1d", *(args or ["autoencoder"])]).returncode
+    return run([PYTHON, "-m", "upsample1d", *(args or ["compare"])]).returncode
 
 
 def main(argv):
