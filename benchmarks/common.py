@@ -267,3 +267,136 @@ def fmt_ratio(value):
     if value >= 0.01:
         return f"{value:.2f}x"
     return f"{value:.1e}x"
+
+
+# --- helpers shared by bench_ops, bench_transposed, bench_train_step (added with them) ---
+
+
+def compile_fn(fn, backend=None):
+    """``fn`` as Keras' own training loop runs it on this backend: ``jax.jit``,
+    ``tf.function`` (graph, no XLA), PyTorch eager (returned unchanged)."""
+    backend = backend or backend_name()
+    if backend == "jax":
+        import jax
+
+        return jax.jit(fn)
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(fn, jit_compile=False)
+    return fn
+
+
+COMPILE_MODES = {"jax": "jax.jit", "tensorflow": "tf.function", "torch": "eager"}
+
+
+def layer_forward(layer, backend=None):
+    """``f(x) -> layer(x)`` compiled as in :func:`compile_fn` (no gradient tape; torch under
+    ``no_grad``). The layer must be built."""
+    backend = backend or backend_name()
+    if backend == "jax":
+        import jax
+
+        trainable = [v.value for v in layer.trainable_variables]
+        others = [v.value for v in layer.non_trainable_variables]
+        run = jax.jit(lambda tv, x: layer.stateless_call(tv, others, x)[0])
+        return lambda x: run(trainable, x)
+    if backend == "torch":
+        import torch
+
+        def forward(x):
+            with torch.no_grad():
+                return layer(x)
+
+        return forward
+    return compile_fn(lambda x: layer(x), backend)
+
+
+def layer_forward_backward(layer, backend=None):
+    """``f(x) -> gradients`` of ``sum(layer(x) ** 2)`` with respect to the input and every
+    trainable weight (a forward and a full backward pass), compiled as in :func:`compile_fn`.
+    """
+    backend = backend or backend_name()
+    if backend == "jax":
+        import jax
+        import jax.numpy as jnp
+
+        trainable = [v.value for v in layer.trainable_variables]
+        others = [v.value for v in layer.non_trainable_variables]
+
+        def loss(tv, x):
+            return jnp.sum(layer.stateless_call(tv, others, x)[0] ** 2)
+
+        run = jax.jit(jax.grad(loss, argnums=(0, 1)))
+        return lambda x: run(trainable, x)
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        @tf.function(jit_compile=False)
+        def step(x):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                y = layer(x)
+                loss = tf.reduce_sum(y * y)
+            return tape.gradient(loss, [x, *layer.trainable_variables])
+
+        return step
+    import torch
+
+    weights = [v.value for v in layer.trainable_variables]
+
+    def step(x):
+        x = x.detach().requires_grad_(True)
+        y = layer(x)
+        return torch.autograd.grad((y * y).sum(), [x, *weights])
+
+    return step
+
+
+def gbps(nbytes, ms):
+    """Bytes moved per second, in GB/s (1e9), for ``nbytes`` in ``ms`` milliseconds."""
+    if not ms:
+        return None
+    return nbytes / (ms * 1e-3) / 1e9
+
+
+def progress(message):
+    """One progress line on stderr, with the wall-clock time."""
+    stamp = datetime.datetime.now().strftime("%H:%M:%S")
+    print(f"[{stamp}] {message}", file=sys.stderr, flush=True)
+
+
+def time_budget(fn, *args, budget_s=2.0, lo=3, hi=30, warmup=1, backend=None):
+    """Like :func:`time_fn`, but the number of timed calls follows a time budget: after
+    ``warmup`` untimed calls (the first compiles), time calls until ``hi`` of them, or until
+    ``budget_s`` has passed and at least ``lo`` were timed. A call slower than ``budget_s``
+    on its own is timed only once (a 50x slower case needs no precision), so no case costs
+    much more than ``warmup + 1`` calls beyond the budget.
+    """
+    backend = backend or backend_name()
+    gc.collect()
+    first_ms = None
+    for i in range(max(warmup, 1)):
+        start = time.perf_counter()
+        sync(fn(*args), backend)
+        if i == 0:
+            first_ms = (time.perf_counter() - start) * 1e3
+    times = []
+    began = time.perf_counter()
+    while len(times) < hi:
+        start = time.perf_counter()
+        sync(fn(*args), backend)
+        times.append((time.perf_counter() - start) * 1e3)
+        spent = time.perf_counter() - began
+        need = 1 if times[0] > budget_s * 1e3 else lo
+        if spent >= budget_s and len(times) >= need:
+            break
+    return {
+        "median_ms": statistics.median(times),
+        "min_ms": min(times),
+        "max_ms": max(times),
+        "first_ms": first_ms,
+        "repeats": len(times),
+        "warmup": max(warmup, 1),
+        "times_ms": times,
+    }

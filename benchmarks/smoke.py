@@ -1,0 +1,58 @@
+"""Smoke run: every benchmark once at a tiny size, into a temporary directory.
+
+From the repository root, once per backend::
+
+    KERAS_BACKEND=jax python -m benchmarks.smoke
+
+Checks that each benchmark script runs end to end (cases build, run, are timed and written
+as JSON and markdown) without asserting anything about the timings, and exits non-zero if
+any of them fails or reports an error. It writes only to a temporary directory, never to
+``benchmarks/results/``, and takes well under a minute per backend.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import common, summary  # noqa: E402
+
+# Extra arguments per benchmark: the fewest calls that still exercise every code path.
+EXTRA = {
+    "shuffle": ["--repeats", "1", "--warmup", "1", "--no-torch-compile"],
+    "ops": ["--repeats", "1"],
+    "transposed": ["--repeats", "1", "--factors", "4"],
+    # three models (four on TF, with the seed's layer): compiling a training step is what
+    # takes the time here, and the other upsamplers share their code path
+    "train_step": ["--warmup", "1", "--lstm-layers", "0", "--variants", "subpixel",
+                   "transposed-native", "sinc", "seed"],
+}
+
+
+def main():
+    backend = common.backend_name()
+    start = time.perf_counter()
+    failed = []
+    with tempfile.TemporaryDirectory(prefix="upsample1d-smoke-") as out:
+        for name, extra in EXTRA.items():
+            done = summary.run_all([name], "tiny", out, extra, quiet=True)
+            failed += [(n, s) for n, s, _ in done if s != "ok"]
+            stem = summary.BENCHMARKS[name][1]
+            if not list(Path(out).glob(f"{stem}-{backend}*.json")):
+                failed.append((name, f"wrote no {stem}-{backend}*.json"))
+            if not list(Path(out).glob(f"{stem}-{backend}*.md")):
+                failed.append((name, f"wrote no {stem}-{backend}*.md"))
+    seconds = time.perf_counter() - start
+    for name, status in failed:
+        print(f"FAILED {name}: {status}", file=sys.stderr)
+    print(f"benchmark smoke run on {backend}: {len(EXTRA) - len({n for n, _ in failed})}/"
+          f"{len(EXTRA)} ok in {seconds:.0f} s")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
