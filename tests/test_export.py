@@ -11,6 +11,8 @@ import pytest
 from conftest import BACKEND
 from helpers_crossbackend import every_layer_model
 
+from upsample1d.layers import InterpolationUpsample1D, Subpixel1D
+
 TOLERANCE = 1e-5
 
 
@@ -90,11 +92,21 @@ def test_onnx_reshape_only_layers(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason=(
-    "known limitation: the CRD / channels_first shuffles (and so linear and sinc "
-    "interpolation) move floats as same-width ints with keras.ops.view under a custom "
-    "gradient; ONNX has no Bitcast op (tf2onnx) and torch.onnx fails on the "
-    "autograd.Function"))
 def test_onnx_every_layer(model_and_data, tmp_path):
     _, x, _ = model_and_data
     _onnx_round_trip(every_layer_model(length=32), x, tmp_path / "model.onnx")
+
+
+@pytest.mark.slow
+def test_onnx_transposing_shuffles_and_filters(tmp_path):
+    """float32 CRD / channels_first shuffles and the linear and sinc banks export too (only
+    16-bit floats are moved as ints, which ONNX could not express)."""
+    inputs = keras.Input((32, 4))
+    crd = Subpixel1D(2, mode="CRD")(inputs)
+    first = keras.layers.Permute((2, 1))(
+        Subpixel1D(2, data_format="channels_first")(keras.layers.Permute((2, 1))(inputs)))
+    linear = InterpolationUpsample1D(2, 2, method="linear")(inputs)
+    sinc = InterpolationUpsample1D(2, 2, method="sinc")(inputs)
+    model = keras.Model(inputs, keras.layers.Concatenate()([crd, first, linear, sinc]))
+    x = np.random.default_rng(1).normal(size=(2, 32, 4)).astype(np.float32)
+    _onnx_round_trip(model, x, tmp_path / "model.onnx")

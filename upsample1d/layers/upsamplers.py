@@ -157,11 +157,13 @@ class TransposedConvUpsample1D(_Upsampler):
     (``kernel_size`` not a multiple of ``factor``) gives the strongest tonal artifacts, so it
     works but warns.
 
-    ``implementation="polyphase"`` (default; the faster one in ``benchmarks/`` on every
-    backend's CPU) runs the equivalent Conv1D at the input rate with the kernel re-indexed
-    (:func:`upsample1d.convert.transposed_to_subpixel_kernel`) followed by the shuffle;
-    ``"native"`` calls ``keras.ops.conv_transpose``. Both compute the same function with the
-    same weights, so checkpoints move freely between them.
+    ``implementation="polyphase"`` (default) runs the equivalent Conv1D at the input rate with
+    the kernel re-indexed (:func:`upsample1d.convert.transposed_to_subpixel_kernel`) followed
+    by the shuffle; ``"native"`` calls ``keras.ops.conv_transpose``. Polyphase is the default
+    because it trains faster on every backend (``benchmarks/results/transposed-*.md``, CPU,
+    factors 2-8: polyphase/native time 0.08x on JAX, whose native backward pass is very slow,
+    0.6x on torch, 0.9x on TF); native is only faster for TF inference at factor >= 4. Both
+    compute the same function with the same weights, so checkpoints move freely between them.
 
     Example:
     >>> import keras
