@@ -60,7 +60,10 @@ def test(pytest_args):
                     *pytest_args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                    text=True)
         print(proc.stdout[-20000:], flush=True)
-        summary = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+        # pytest's own closing line; frameworks may log after it at exit
+        closing = [line for line in proc.stdout.splitlines()
+                   if re.search(r"\d+ (passed|failed|error)", line) and " in " in line]
+        summary = closing[-1] if closing else ""
         for count, word in re.findall(r"(\d+) (passed|failed|skipped|error)", summary):
             totals[word] += int(count)
         print(f"[{backend}] exit {proc.returncode} in {time.time() - start:.0f} s", flush=True)

@@ -19,7 +19,7 @@ import zlib
 
 import numpy as np
 import pytest
-from conftest import DTYPES, bits, has_module, random_bits, to_backend
+from conftest import BACKEND, DTYPES, bits, has_module, random_bits, to_backend
 
 import backends
 from upsample1d.ops import depth_to_space_1d, space_to_depth_1d
@@ -93,12 +93,24 @@ def test_references_agree_with_tf_fixture(cell, reference):
     np.testing.assert_array_equal(permutation(reference, cell), permutation("tf-fixture", cell))
 
 
+@functools.cache
+def op_under_test(op, r, data_format, mode):
+    """The op as users run it most: eagerly on TF and torch; on JAX jitted, as Keras runs every
+    model there (eager JAX compiles each primitive separately, which would make this grid
+    cost minutes; eager JAX is covered by test_shuffle_ops and test_properties)."""
+    if BACKEND != "jax":
+        return lambda x: OPS[op](x, r, data_format, mode)
+    import jax
+
+    return jax.jit(lambda x: OPS[op](x, r, data_format, mode))
+
+
 @pytest.mark.parametrize(("cell", "dtype"), dtype_params())
 def test_bit_exact_against_tf_and_torch(cell, dtype):
     op, r, _, _, _, data_format, mode = cell
     seed = zlib.crc32(f"{cell_id(cell)}-{dtype}".encode())
     x = random_bits(input_shape(cell), DTYPES[dtype], seed=seed)
-    got = bits(OPS[op](to_backend(x), r, data_format, mode))
+    got = bits(op_under_test(op, r, data_format, mode)(to_backend(x)))
     flat = bits(x).ravel()
     np.testing.assert_array_equal(got, flat[permutation("tf-fixture", cell)], "vs TensorFlow")
     if has_module("torch"):
