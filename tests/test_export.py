@@ -11,7 +11,14 @@ import pytest
 from conftest import BACKEND
 from helpers_crossbackend import every_layer_model
 
-from upsample1d.layers import InterpolationUpsample1D, Subpixel1D
+from upsample1d.layers import (
+    InterpolationUpsample1D,
+    SpaceToDepth1D,
+    Subpixel1D,
+    SubpixelConv1D,
+    TransposedConvUpsample1D,
+    Upsample1D,
+)
 
 TOLERANCE = 1e-5
 
@@ -48,14 +55,6 @@ ONNX_NEEDS = {"tensorflow": ["onnx", "onnxruntime", "tf2onnx"],
 
 def _reshape_only_model():
     """Every layer whose channels_last DCR path is reshapes and convolutions only."""
-    from upsample1d.layers import (
-        InterpolationUpsample1D,
-        SpaceToDepth1D,
-        Subpixel1D,
-        SubpixelConv1D,
-        TransposedConvUpsample1D,
-        Upsample1D,
-    )
 
     keras.utils.set_random_seed(3)
     inputs = keras.Input((32, 4))
