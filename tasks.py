@@ -37,7 +37,6 @@ def setup():
                                      for p in inputs):
         return
     pip = [PYTHON, "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    run(pip + ["--upgrade", "pip"], check=True)
     run(pip + ["-c", "constraints.txt", "-e", ".[all,test,plot,audio]"],
         check=True)
     with open(STAMP, "w") as f:
