@@ -37,7 +37,7 @@ def setup():
                                      for p in inputs):
         return
     pip = [PYTHON, "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    run(pip + ["-c", "constraints.txt", "-e", ".[all,test,plot,audio]"],
+    run(pip + ["-c", "constraints.txt", "-e", ".[all,test,analysis]"],
         check=True)
     with open(STAMP, "w") as f:
         f.write(time.strftime("%Y-%m-%d %H:%M:%S\n"))

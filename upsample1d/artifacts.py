@@ -202,7 +202,11 @@ def _run(function, probes, channels, factor):
 def _welch(y, factor, fs_out, m=None):
     """Welch power spectrum (``scaling="spectrum"``, Hann, 50% overlap, no detrending) with
     segments of ``factor * m`` samples, so that every ``k * fs_out / factor`` is bin ``k * m``."""
-    from scipy import signal as sps
+    try:
+        from scipy import signal as sps
+    except ImportError:
+        raise ImportError('measuring artifacts needs scipy: pip install "upsample1d[analysis]" '
+                          "(or pip install scipy).") from None
 
     if m is None:
         m = min(256, len(y) // (4 * factor))
