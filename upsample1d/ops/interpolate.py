@@ -8,6 +8,8 @@ convolution with ``r`` outputs (channels folded into the batch) and then
 
 from __future__ import annotations
 
+import functools
+
 import keras
 import numpy as np
 from keras import ops
@@ -121,6 +123,7 @@ def polyphase_upsample_1d(x, bank, pad, data_format="channels_last", edge="zeros
     return ops.transpose(y, (0, 2, 1)) if data_format == "channels_last" else y
 
 
+@functools.lru_cache(maxsize=64)
 def linear_bank(factor):
     """The ``(3, r)`` bank of half-pixel linear interpolation on an input padded by (1, 1).
 
@@ -135,6 +138,7 @@ def linear_bank(factor):
             bank[0, i], bank[1, i] = -d, 1 + d
         else:
             bank[1, i], bank[2, i] = 1 - d, d
+    bank.flags.writeable = False  # cached: shared by every call
     return bank
 
 
@@ -160,6 +164,7 @@ def upsample_linear_1d(x, factor, data_format="channels_last"):
     return polyphase_upsample_1d(x, linear_bank(r), (1, 1), data_format, edge="replicate")
 
 
+@functools.lru_cache(maxsize=64)
 def sinc_bank(factor, half_width=10, kaiser_beta=5.0):
     """The polyphase bank of a Kaiser-windowed sinc low-pass at the input Nyquist.
 
@@ -186,6 +191,7 @@ def sinc_bank(factor, half_width=10, kaiser_beta=5.0):
             index = k * r + i + length
             if 0 <= index <= 2 * length:
                 bank[n, i] = h[index]
+    bank.flags.writeable = False  # cached: shared by every call
     return bank, (half_width, half_width)
 
 
