@@ -112,9 +112,10 @@ def vjp(fn, x, cotangent):
     return x.grad
 
 
-def compile_fn(fn):
+def compile_fn(fn, torch_backend="inductor"):
     """``fn`` compiled with the active backend's compiler (jax.jit, XLA tf.function,
-    torch.compile)."""
+    torch.compile with ``torch_backend``: "aot_eager" captures the graph without Inductor's
+    slow C++ code generation)."""
     if BACKEND == "jax":
         import jax
 
@@ -125,9 +126,73 @@ def compile_fn(fn):
         return tf.function(fn, jit_compile=True)
     import torch
 
-    return torch.compile(fn, fullgraph=True, dynamic=False)
+    return torch.compile(fn, backend=torch_backend, fullgraph=True, dynamic=False)
 
 
 requires_gpu = pytest.mark.skipif(
     not on_gpu(), reason=f"no GPU visible to the {BACKEND} backend (device={keras_device()})"
 )
+
+
+def layer_grads(layer, x, cotangent):
+    """Gradients of ``sum(layer(x) * cotangent)`` with respect to ``x`` and to each of the
+    layer's trainable weights, as NumPy, on the active backend (the layer must be built)."""
+    variables = list(layer.trainable_variables)
+    if BACKEND == "jax":
+        import jax
+
+        def loss(values, x):
+            with keras.StatelessScope(state_mapping=list(zip(variables, values, strict=True))):
+                return keras.ops.sum(layer(x) * cotangent)
+
+        g_vars, g_x = jax.grad(loss, argnums=(0, 1))([v.value for v in variables], x)
+        grads = [g_x, *g_vars]
+    elif BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        x = tf.convert_to_tensor(x)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(layer(x) * cotangent)
+        grads = tape.gradient(loss, [x, *variables])
+    else:
+        import torch
+
+        x = torch.as_tensor(x, device=keras_device()).detach().clone().requires_grad_(True)
+        cotangent = torch.as_tensor(cotangent, device=x.device)
+        loss = torch.sum(layer(x) * cotangent)
+        grads = torch.autograd.grad(loss, [x, *[v.value for v in variables]])
+    return [to_numpy(g) for g in grads]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def full_precision_matmuls():
+    """Tests compare mathematics: pin torch to full float32 (on Ampere and newer GPUs it runs
+    float32 convolutions and matmuls in TF32, with ~1e-3 relative error, by default). Tests
+    of the TF32 path itself turn it back on and say what tolerance they need."""
+    if BACKEND != "torch":
+        yield
+        return
+    import torch
+
+    saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    yield
+    torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
+
+
+def sampled_grid(cases, every=3, ids=None):
+    """``cases`` as pytest params: a fixed one in ``every`` of them (chosen by a hash of the
+    case, so the same ones every run) in the default run, the rest marked ``slow`` (run them
+    with ``-m slow``). The default run always keeps the first and last case."""
+    import zlib
+
+    params = []
+    for index, case in enumerate(cases):
+        values = case if isinstance(case, tuple) else (case,)
+        case_id = ids[index] if ids else "-".join(map(str, values))
+        keep = index in (0, len(cases) - 1) or zlib.crc32(case_id.encode()) % every == 0
+        params.append(pytest.param(*values, id=case_id,
+                                   marks=() if keep else (pytest.mark.slow,)))
+    return params

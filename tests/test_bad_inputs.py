@@ -8,15 +8,23 @@ import pytest
 
 from upsample1d.initializers import ICNR
 from upsample1d.layers import (
+    Downsample1D,
+    FilteredDownsample1D,
     InterpolationUpsample1D,
     SpaceToDepth1D,
+    SpaceToDepthConv1D,
+    StridedConv1D,
     Subpixel1D,
     SubpixelConv1D,
     TransposedConvUpsample1D,
     Upsample1D,
 )
 from upsample1d.ops import (
+    decimate_1d,
     depth_to_space_1d,
+    downsample_average_1d,
+    downsample_sinc_1d,
+    polyphase_downsample_1d,
     space_to_depth_1d,
     upsample_linear_1d,
     upsample_nearest_1d,
@@ -54,25 +62,26 @@ def _rows():
             (f"{name}-mode", lambda op=op: op(X, 2, mode="RDC"), ValueError,
              ["mode", "'RDC'", "DCR"]),
             (f"{name}-mode=None", lambda op=op: op(X, 2, mode=None), ValueError, ["mode=None"]),
-            (f"{name}-rank2", lambda op=op: op(np.zeros((4, 4)), 2), ValueError,
+            (f"{name}-rank2", lambda op=op: op(np.zeros((4, 4), np.float32), 2), ValueError,
              ["rank-3", "rank 2", "(4, 4)"]),
-            (f"{name}-rank4", lambda op=op: op(np.zeros((1, 4, 4, 1)), 2), ValueError,
+            (f"{name}-rank4", lambda op=op: op(np.zeros((1, 4, 4, 1), np.float32), 2), ValueError,
              ["rank-3", "rank 4"]),
             (f"{name}-symbolic-block_size", lambda op=op: op(keras.KerasTensor((None, 4, 4)), 0),
              ValueError, ["block_size=0"]),
         ]
     rows += [
-        ("depth_to_space_1d-channels", lambda: depth_to_space_1d(np.zeros((1, 5, 6)), 4),
+        ("depth_to_space_1d-channels", lambda: depth_to_space_1d(
+            np.zeros((1, 5, 6), np.float32), 4),
          ValueError, ["channel axis (6)", "block_size=4", "(1, 5, 6)"]),
         ("depth_to_space_1d-channels_first", lambda: depth_to_space_1d(
-            np.zeros((1, 6, 5)), 4, "channels_first"), ValueError,
+            np.zeros((1, 6, 5), np.float32), 4, "channels_first"), ValueError,
          ["channel axis (6)", "block_size=4", "channels_first"]),
         ("depth_to_space_1d-symbolic-channels", lambda: depth_to_space_1d(
             keras.KerasTensor((None, None, 6)), 4), ValueError, ["channel axis (6)"]),
-        ("space_to_depth_1d-time", lambda: space_to_depth_1d(np.zeros((1, 7, 2)), 2),
+        ("space_to_depth_1d-time", lambda: space_to_depth_1d(np.zeros((1, 7, 2), np.float32), 2),
          ValueError, ["time axis (7)", "block_size=2"]),
         ("space_to_depth_1d-time-channels_first", lambda: space_to_depth_1d(
-            np.zeros((1, 2, 7)), 2, "channels_first"), ValueError,
+            np.zeros((1, 2, 7), np.float32), 2, "channels_first"), ValueError,
          ["time axis (7)", "channels_first"]),
         ("space_to_depth_1d-symbolic-time", lambda: space_to_depth_1d(
             keras.KerasTensor((None, 9, 2)), 4), ValueError, ["time axis (9)", "block_size=4"]),
@@ -181,6 +190,85 @@ def _rows():
          ValueError, ["kernel_size=0"]),
     ]
 
+    # ------------------------------------------------------------------ downsampling ops
+    downsampling_ops = {"downsample_sinc_1d": downsample_sinc_1d,
+                        "downsample_average_1d": downsample_average_1d,
+                        "decimate_1d": decimate_1d,
+                        "polyphase_downsample_1d": lambda x, factor, **k: polyphase_downsample_1d(
+                            x, [0.5, 0.5], factor, **k)}
+    for name, op in downsampling_ops.items():
+        rows += [
+            (f"{name}-factor=0", lambda op=op: op(X, 0), ValueError, ["factor=0"]),
+            (f"{name}-factor=1.5", lambda op=op: op(X, 1.5), TypeError, ["factor", "1.5"]),
+            (f"{name}-factor=True", lambda op=op: op(X, True), TypeError, ["factor", "True"]),
+            (f"{name}-data_format", lambda op=op: op(X, 2, data_format="NCW"), ValueError,
+             ["data_format", "'NCW'"]),
+            (f"{name}-rank2", lambda op=op: op(np.zeros((4, 4), np.float32), 2), ValueError,
+             [name, "rank-3", "(4, 4)"]),
+            (f"{name}-symbolic-factor", lambda op=op: op(keras.KerasTensor((None, 4, 4)), -2),
+             ValueError, ["factor=-2"]),
+        ]
+    for name in ("downsample_sinc_1d", "downsample_average_1d", "polyphase_downsample_1d"):
+        rows.append((f"{name}-int-input", lambda op=downsampling_ops[name]: op(
+            np.zeros((1, 4, 2), np.int32), 2), TypeError, [name, "floating-point", "int32"]))
+    rows += [
+        ("downsample_sinc_1d-half_width=0", lambda: downsample_sinc_1d(X, 2, half_width=0),
+         ValueError, ["half_width=0"]),
+        ("downsample_sinc_1d-kaiser_beta=-1", lambda: downsample_sinc_1d(
+            X, 2, kaiser_beta=-1.0), ValueError, ["kaiser_beta", "-1.0"]),
+        ("polyphase_downsample_1d-prototype", lambda: polyphase_downsample_1d(
+            X, np.ones((2, 2)), 2), ValueError, ["prototype", "(2, 2)"]),
+        ("polyphase_downsample_1d-empty-prototype", lambda: polyphase_downsample_1d(
+            X, [], 2), ValueError, ["prototype", "(0,)"]),
+        ("polyphase_downsample_1d-left=-1", lambda: polyphase_downsample_1d(
+            X, [1.0], 2, left=-1), ValueError, ["left=-1"]),
+        ("polyphase_downsample_1d-edge", lambda: polyphase_downsample_1d(
+            X, [1.0], 2, edge="reflect"), ValueError, ["edge='reflect'", "replicate"]),
+    ]
+
+    # ------------------------------------------------------------------ learned downsamplers
+    downsamplers = {
+        "StridedConv1D": lambda *a, **k: StridedConv1D(*a, **k),
+        "SpaceToDepthConv1D": lambda *a, **k: SpaceToDepthConv1D(*a, **k),
+        "FilteredDownsample1D": lambda *a, **k: FilteredDownsample1D(*a, **k),
+        "Downsample1D": lambda *a, **k: Downsample1D(*a, **k),
+    }
+    for n, make in downsamplers.items():
+        rows += [
+            (f"{n}-filters=0", lambda make=make: make(0, 2), ValueError, ["filters=0"]),
+            (f"{n}-filters=2.5", lambda make=make: make(2.5, 2), TypeError, ["filters", "2.5"]),
+            (f"{n}-factor=0", lambda make=make: make(4, 0), ValueError, ["factor=0"]),
+            (f"{n}-factor='2'", lambda make=make: make(4, "2"), TypeError, ["factor", "'2'"]),
+            (f"{n}-kernel_size=0", lambda make=make: make(4, 2, kernel_size=0), ValueError,
+             ["kernel_size=0"]),
+            (f"{n}-data_format", lambda make=make: make(4, 2, data_format="NWC"), ValueError,
+             ["data_format='NWC'"]),
+            (f"{n}-initializer", lambda make=make: make(4, 2, kernel_initializer="nope"),
+             ValueError, ["nope"]),
+            (f"{n}-rank4", build(lambda make=make: make(4, 2), (None, 4, 4, 1)), ValueError,
+             ["rank-3", "(None, 4, 4, 1)"] if n == "Downsample1D" else ["ndim=3", "ndim=4"]),
+            (f"{n}-unknown-channels", build(lambda make=make: make(4, 2), (None, 8, None)),
+             ValueError, ["known channel dimension", "(None, 8, None)"]),
+            (f"{n}-int-input", lambda make=make: make(4, 2)(np.zeros((1, 4, 2), np.int32)),
+             TypeError, ["floating-point", "int32"]),
+        ]
+    rows += [
+        ("StridedConv1D-short-kernel", lambda: StridedConv1D(4, 4, kernel_size=3), UserWarning,
+         ["kernel_size=3", "factor=4", "never read"]),
+        ("SpaceToDepthConv1D-mode", lambda: SpaceToDepthConv1D(4, 2, mode="DRC"), ValueError,
+         ["mode='DRC'"]),
+        ("FilteredDownsample1D-method", lambda: FilteredDownsample1D(4, 2, method="decimate"),
+         ValueError, ["method", "'decimate'", "sinc", "average"]),
+        ("Downsample1D-method", lambda: Downsample1D(4, 2, method="maxpool"), ValueError,
+         ["method", "'maxpool'", "strided", "space_to_depth"]),
+        ("Downsample1D-option-of-another-family", lambda: Downsample1D(
+            4, 2, method="strided", mode="DCR"), (TypeError, ValueError), ["mode"]),
+        ("SpaceToDepthConv1D-from_strided", lambda: SpaceToDepthConv1D.from_strided(
+            SubpixelConv1D(2, 2)), TypeError, ["from_strided", "StridedConv1D"]),
+        ("StridedConv1D-from_space_to_depth", lambda: StridedConv1D.from_space_to_depth(
+            StridedConv1D(2, 2)), TypeError, ["from_space_to_depth", "SpaceToDepthConv1D"]),
+    ]
+
     # ------------------------------------------------------------------ ICNR
     rows += [
         ("ICNR-factor=0", lambda: ICNR(0), ValueError, ["factor=0"]),
@@ -205,7 +293,9 @@ def test_table_covers_every_public_name():
     assert names >= {"depth_to_space_1d", "space_to_depth_1d", "upsample_nearest_1d",
                      "upsample_linear_1d", "upsample_sinc_1d", "Subpixel1D", "SpaceToDepth1D",
                      "SubpixelConv1D", "TransposedConvUpsample1D", "InterpolationUpsample1D",
-                     "Upsample1D", "ICNR"}
+                     "Upsample1D", "ICNR", "downsample_sinc_1d", "downsample_average_1d",
+                     "decimate_1d", "polyphase_downsample_1d", "StridedConv1D",
+                     "SpaceToDepthConv1D", "FilteredDownsample1D", "Downsample1D"}
 
 
 @pytest.mark.parametrize(("call", "error", "words"), [row[1:] for row in ROWS],

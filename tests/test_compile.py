@@ -12,18 +12,25 @@
 import keras
 import numpy as np
 import pytest
-from conftest import BACKEND
+from conftest import BACKEND, keras_device
 
 from upsample1d.layers import (
+    Downsample1D,
+    FilteredDownsample1D,
     InterpolationUpsample1D,
     SpaceToDepth1D,
+    SpaceToDepthConv1D,
+    StridedConv1D,
     Subpixel1D,
     SubpixelConv1D,
     TransposedConvUpsample1D,
     Upsample1D,
 )
 from upsample1d.ops import (
+    decimate_1d,
     depth_to_space_1d,
+    downsample_average_1d,
+    downsample_sinc_1d,
     space_to_depth_1d,
     upsample_linear_1d,
     upsample_nearest_1d,
@@ -44,6 +51,10 @@ def _ops_cases():
         for name, op in (("nearest", upsample_nearest_1d), ("linear", upsample_linear_1d),
                          ("sinc", upsample_sinc_1d)):
             cases.append((f"{name}-{df}", lambda x, df=df, op=op: op(x, 3, df)))
+        # downsampling by 3 of 16 samples: the last block is short
+        for name, op in (("sinc_down", downsample_sinc_1d), ("average", downsample_average_1d),
+                         ("decimate", decimate_1d)):
+            cases.append((f"{name}-{df}", lambda x, df=df, op=op: op(x, 3, df)))
     return cases
 
 
@@ -62,7 +73,13 @@ def _layers(channels=8):
                                                            implementation="native"),
             f"InterpSinc-{tag}": InterpolationUpsample1D(2, 2, method="sinc", data_format=df,
                                                          kernel_size=3),
+            f"StridedConv1D-{tag}": StridedConv1D(3, 3, kernel_size=5, data_format=df,
+                                                  use_bias=True,
+                                                  bias_initializer="random_normal"),
+            f"SpaceToDepthConv1D-{tag}": SpaceToDepthConv1D(3, 3, mode="CRD", data_format=df),
+            f"FilteredSinc-{tag}": FilteredDownsample1D(2, 3, method="sinc", data_format=df),
         })
+    layers["DownsampleAverage"] = Downsample1D(2, 2, method="average", use_bias=True)
     layers["InterpNearest"] = InterpolationUpsample1D(2, 2, method="nearest", kernel_size=3)
     layers["InterpLinear"] = InterpolationUpsample1D(2, 2, method="linear", kernel_size=3)
     layers["Upsample1D-transposed"] = Upsample1D(2, 3, method="transposed", use_bias=True)
@@ -140,10 +157,11 @@ def _forward_backward(compiled, torch_backend, part):
 
         if compiled:
             forward = torch.compile(forward, backend=torch_backend, dynamic=False)
-        x_last = torch.tensor(xs["channels_last"], requires_grad=True)
-        x_first = torch.tensor(xs["channels_first"], requires_grad=True)
+        device = keras_device()  # where the layers' weights are
+        x_last = torch.tensor(xs["channels_last"], requires_grad=True, device=device)
+        x_first = torch.tensor(xs["channels_first"], requires_grad=True, device=device)
         outputs = forward(x_last, x_first)
-        loss = _loss(outputs, [torch.tensor(c) for c in cot])
+        loss = _loss(outputs, [torch.tensor(c, device=device) for c in cot])
         grads = torch.autograd.grad(loss, [x_last, x_first, *[v.value for v in variables]])
     to_np = keras.ops.convert_to_numpy
     assert all(g is not None for g in grads)
@@ -168,7 +186,7 @@ SLOW_ON_TORCH = [pytest.mark.slow] if BACKEND == "torch" else []
 
 @pytest.mark.parametrize("part", ["ops", pytest.param("layers", marks=SLOW_ON_TORCH)])
 def test_every_op_and_layer_compiled_matches_eager(part):
-    """One compiled function runs forward and backward of all 12 op cases, one more all 16
+    """One compiled function runs forward and backward of all 18 op cases, one more all 23
     layers (inputs and weights; the compile cost is paid once each); Keras' own UpSampling2D
     once broke here, under XLA, on gradients. On torch the graphs are captured with TorchDynamo
     and AOTAutograd (``backend="aot_eager"``: what breaks tracing breaks there) without
@@ -264,6 +282,10 @@ def _mixed_layers():
         (InterpolationUpsample1D(3, 2, method="sinc"), (2, 8, 4)),
         (Upsample1D(3, 2, method="subpixel", use_bias=True), (2, 8, 4)),
         (Upsample1D(3, 2, method="sinc"), (2, 8, 4)),
+        (StridedConv1D(3, 2, use_bias=True), (2, 9, 4)),
+        (SpaceToDepthConv1D(3, 2), (2, 9, 4)),
+        (Downsample1D(3, 2, method="sinc"), (2, 9, 4)),
+        (Downsample1D(3, 2, method="average"), (2, 9, 4)),
     ]
 
 
@@ -295,3 +317,26 @@ def test_mixed_precision_policy(policy):
     assert all(keras.backend.standardize_dtype(v.dtype) == "float32" for v in model.weights)
     assert keras.backend.standardize_dtype(model.predict(np.ones((1, 8, 4), np.float32),
                                                          verbose=0).dtype) == compute
+
+
+def test_torch_compile_fullgraph_with_nothing_cached():
+    """The first call of an op may be inside torch.compile(fullgraph=True): the fixed banks
+    are then computed in the trace (TorchDynamo traces their NumPy code) and not kept."""
+    if BACKEND != "torch":
+        pytest.skip("TorchDynamo: torch backend only")
+    import torch
+
+    from upsample1d import _backend
+    from upsample1d.ops import downsample_sinc_1d, interpolate
+
+    cases = {"linear": lambda x: upsample_linear_1d(x, 3),
+             "sinc": lambda x: upsample_sinc_1d(x, 2, "channels_first"),
+             "down-sinc": lambda x: downsample_sinc_1d(x, 2)}
+    x = torch.randn(2, 12, 3)
+    for name, fn in cases.items():
+        interpolate._BANKS.clear()
+        _backend._CONSTANTS.clear()
+        torch._dynamo.reset()
+        compiled = torch.compile(fn, backend="aot_eager", fullgraph=True)
+        np.testing.assert_allclose(compiled(x).numpy(), fn(x).numpy(), rtol=1e-6, atol=1e-6,
+                                   err_msg=name)

@@ -17,8 +17,12 @@ from helpers_crossbackend import REPO, every_layer_model
 
 from upsample1d.initializers import ICNR
 from upsample1d.layers import (
+    Downsample1D,
+    FilteredDownsample1D,
     InterpolationUpsample1D,
     SpaceToDepth1D,
+    SpaceToDepthConv1D,
+    StridedConv1D,
     Subpixel1D,
     SubpixelConv1D,
     TransposedConvUpsample1D,
@@ -98,3 +102,52 @@ def test_upsample1d_config_round_trip(method):
     clone = Upsample1D.from_config(config)
     assert clone.get_config() == config
     assert type(clone.upsampler) is type(layer.upsampler)
+
+
+def downsampler_model(length=30, channels=3, seed=2):
+    """Every downsampling layer, channels_last and channels_first, with biases and options;
+    a length that 2 and 4 do not divide."""
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((length, channels), name="audio")
+    first = keras.layers.Permute((2, 1), name="to_first")(inputs)
+    branches = [
+        StridedConv1D(4, 2, kernel_size=5, use_bias=True, bias_initializer="random_normal",
+                      name="strided")(inputs),
+        SpaceToDepthConv1D(4, 2, mode="CRD", kernel_regularizer="l2", name="s2d")(inputs),
+        FilteredDownsample1D(4, 2, method="sinc", name="sinc")(inputs),
+        Downsample1D(4, 2, method="average", kernel_size=1, use_bias=True, name="avg")(inputs),
+        keras.layers.Permute((2, 1), name="to_last")(
+            Downsample1D(4, 2, method="space_to_depth", data_format="channels_first",
+                         name="s2d_first")(first)),
+        Downsample1D(4, 4, method="strided", name="strided4")(
+            keras.layers.UpSampling1D(2, name="up")(inputs)),
+    ]
+    outputs = keras.layers.Concatenate(name="concat")(branches)
+    return keras.Model(inputs, outputs, name="downsamplers")
+
+
+def test_downsamplers_round_trip_with_safe_mode(tmp_path):
+    model = downsampler_model()
+    assert model.output_shape == (None, 15, 24)
+    x = np.random.default_rng(0).normal(size=(2, 30, 3)).astype(np.float32)
+    expected = np.asarray(keras.ops.convert_to_numpy(model.predict(x, verbose=0)))
+    path = tmp_path / f"downsamplers_{BACKEND}.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    got = np.asarray(keras.ops.convert_to_numpy(loaded.predict(x, verbose=0)))
+    np.testing.assert_allclose(got, expected, rtol=0, atol=TOLERANCE)
+    for name in ("strided", "s2d", "sinc", "avg", "s2d_first", "strided4"):
+        assert loaded.get_layer(name).get_config() == model.get_layer(name).get_config()
+    assert loaded.get_layer("s2d").mode == "CRD"
+    assert loaded.get_layer("s2d_first").downsampler.data_format == "channels_first"
+    assert isinstance(loaded.get_layer("s2d").kernel_regularizer, keras.regularizers.L2)
+
+
+@pytest.mark.parametrize("method", ["strided", "space_to_depth", "sinc", "average"])
+def test_downsample1d_config_round_trip(method):
+    layer = Downsample1D(4, 2, method=method, data_format="channels_first", use_bias=True,
+                         name="down")
+    config = layer.get_config()
+    clone = Downsample1D.from_config(config)
+    assert clone.get_config() == config
+    assert type(clone.downsampler) is type(layer.downsampler)

@@ -19,8 +19,6 @@ from conftest import (
 )
 
 from upsample1d.ops import (
-    DepthToSpace1D,
-    SpaceToDepth1D,
     depth_to_space_1d,
     space_to_depth_1d,
 )
@@ -60,7 +58,7 @@ def test_nan_and_negative_zero_survive():
 @pytest.mark.parametrize(("data_format", "mode"), FORMAT_MODES)
 def test_index_formula(data_format, mode):
     r, channels, time = 3, 2, 4
-    x = np.arange(2 * time * r * channels).reshape(2, time, r * channels)
+    x = np.arange(2 * time * r * channels, dtype=np.int32).reshape(2, time, r * channels)
     got = keras.ops.convert_to_numpy(
         depth_to_space_1d(to_backend(np.swapaxes(x, 1, 2) if data_format == "channels_first"
                                      else x), r, data_format, mode))
@@ -134,11 +132,20 @@ def test_functional_model_on_unknown_time_runs_several_lengths():
         np.testing.assert_array_equal(model.predict(x, verbose=0), x)
 
 
-def test_operations_are_keras_operations():
-    assert isinstance(DepthToSpace1D(2), keras.Operation)
-    spec = SpaceToDepth1D(2, "channels_first", "crd").compute_output_spec(
+def test_operations_are_private_keras_operations():
+    from upsample1d.ops.shuffle import _ShuffleOp
+
+    assert isinstance(_ShuffleOp(2, "channels_last", "DCR", False), keras.Operation)
+    spec = _ShuffleOp(2, "channels_first", "crd", True).compute_output_spec(
         keras.KerasTensor((None, 3, 8)))
     assert tuple(spec.shape) == (None, 6, 4)
+    # The 0.1 public names still work, with a deprecation warning.
+    import upsample1d.ops
+
+    with pytest.warns(DeprecationWarning, match="private since 0.2"):
+        old = upsample1d.ops.SpaceToDepth1D
+    assert tuple(old(2, "channels_first", "crd").compute_output_spec(
+        keras.KerasTensor((None, 3, 8))).shape) == (None, 6, 4)
 
 
 @requires_gpu
@@ -176,22 +183,22 @@ def test_bad_block_size(op, block_size, error, words):
 
 
 def test_numpy_integer_block_size_is_accepted():
-    assert tuple(depth_to_space_1d(np.zeros((1, 2, 4)), np.int64(2)).shape) == (1, 4, 2)
+    assert tuple(depth_to_space_1d(np.zeros((1, 2, 4), np.float32), np.int64(2)).shape) == (1, 4, 2)
 
 
 @pytest.mark.parametrize("symbolic", [False, True])
 def test_channels_not_divisible(symbolic):
-    x = keras.KerasTensor((None, 5, 6)) if symbolic else np.zeros((1, 5, 6))
+    x = keras.KerasTensor((None, 5, 6)) if symbolic else np.zeros((1, 5, 6), np.float32)
     with pytest.raises(ValueError, match=r"channel axis \(6\) must be divisible by block_size=4"):
         depth_to_space_1d(x, 4)
-    x = keras.KerasTensor((None, 6, 5)) if symbolic else np.zeros((1, 6, 5))
+    x = keras.KerasTensor((None, 6, 5)) if symbolic else np.zeros((1, 6, 5), np.float32)
     with pytest.raises(ValueError, match=r"channel axis \(6\) .*channels_first"):
         depth_to_space_1d(x, 4, "channels_first")
 
 
 @pytest.mark.parametrize("symbolic", [False, True])
 def test_time_not_divisible(symbolic):
-    x = keras.KerasTensor((None, 7, 2)) if symbolic else np.zeros((1, 7, 2))
+    x = keras.KerasTensor((None, 7, 2)) if symbolic else np.zeros((1, 7, 2), np.float32)
     with pytest.raises(ValueError, match=r"time axis \(7\) must be divisible by block_size=2"):
         space_to_depth_1d(x, 2)
 
@@ -200,7 +207,7 @@ def test_time_not_divisible(symbolic):
 @pytest.mark.parametrize("shape", [(4,), (4, 4), (1, 4, 4, 1)])
 def test_rank_not_three(op, shape):
     with pytest.raises(ValueError, match=f"rank-3 input.*rank {len(shape)}"):
-        op(np.zeros(shape), 2)
+        op(np.zeros(shape, np.float32), 2)
     with pytest.raises(ValueError, match="rank-3"):
         op(keras.KerasTensor(shape), 2)
 
@@ -208,8 +215,8 @@ def test_rank_not_three(op, shape):
 @pytest.mark.parametrize("op", OPS)
 def test_unknown_data_format_and_mode(op):
     with pytest.raises(ValueError, match="data_format='NWC'"):
-        op(np.zeros((1, 4, 4)), 2, data_format="NWC")
+        op(np.zeros((1, 4, 4), np.float32), 2, data_format="NWC")
     with pytest.raises(ValueError, match="mode='RDC'"):
-        op(np.zeros((1, 4, 4)), 2, mode="RDC")
+        op(np.zeros((1, 4, 4), np.float32), 2, mode="RDC")
     with pytest.raises(ValueError, match="mode=None"):
         op(keras.KerasTensor((1, 4, 4)), 2, mode=None)

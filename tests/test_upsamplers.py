@@ -6,7 +6,7 @@ import warnings
 import keras
 import numpy as np
 import pytest
-from conftest import has_module, to_backend, to_numpy
+from conftest import has_module, sampled_grid, to_backend, to_numpy
 from test_interpolate import assert_close
 
 import backends
@@ -34,6 +34,15 @@ TRANSPOSED_CASES = [(1, 1), (1, 2), (2, 2), (2, 4), (2, 3), (2, 5), (3, 3), (3, 
 def signal(time, channels, data_format, seed=0):
     x = np.random.default_rng(seed).normal(size=(2, time, channels)).astype(np.float32)
     return x if data_format == "channels_last" else np.swapaxes(x, 1, 2).copy()
+
+
+def conv_same(x, kernel, data_format):
+    """keras.ops.conv with "same" padding, run channels_last (TF's CPU kernels without oneDNN
+    cannot run NCW convolutions, and this is the reference, not the code under test)."""
+    if data_format == "channels_last":
+        return keras.ops.conv(x, kernel, padding="same")
+    y = keras.ops.conv(keras.ops.transpose(x, (0, 2, 1)), kernel, padding="same")
+    return keras.ops.transpose(y, (0, 2, 1))
 
 
 def quiet(fn, *args, **kwargs):
@@ -84,7 +93,7 @@ def test_subpixel_conv_is_conv_then_shuffle(data_format, mode):
                            bias_initializer="random_normal")
     x = to_backend(signal(9, 4, data_format))
     y = layer(x)
-    conv = keras.ops.conv(x, layer.kernel, padding="same", data_format=data_format)
+    conv = conv_same(x, layer.kernel, data_format)
     bias = layer.bias if data_format == "channels_last" else keras.ops.reshape(layer.bias,
                                                                                 (1, -1, 1))
     expected = depth_to_space_1d(conv + bias, 2, data_format, mode)
@@ -97,9 +106,9 @@ def reference_names():
     return [name for name in ("numpy", "torch", "tensorflow", "jax") if has_module(name)]
 
 
-@pytest.mark.parametrize("implementation", ["polyphase", "native"])
-@pytest.mark.parametrize("data_format", FORMATS)
-@pytest.mark.parametrize(("factor", "kernel_size"), TRANSPOSED_CASES)
+@pytest.mark.parametrize(("factor", "kernel_size", "data_format", "implementation"), sampled_grid(
+    [(f, k, df, i) for f, k in TRANSPOSED_CASES for df in FORMATS
+     for i in ("polyphase", "native")], every=2))
 def test_transposed_matches_native(factor, kernel_size, data_format, implementation):
     """Against loops in float64, torch ConvTranspose1d, tf.nn.conv1d_transpose and
     lax.conv_transpose (each installed one), same weights, within 1e-5 relative."""
@@ -122,13 +131,39 @@ def test_transposed_matches_keras_conv1d_transpose(data_format):
         layer = TransposedConvUpsample1D(6, factor, kernel_size=kernel_size, use_bias=True,
                                          data_format=data_format,
                                          bias_initializer="random_normal")
-        native = keras.layers.Conv1DTranspose(6, kernel_size, strides=factor, padding="same",
-                                              data_format=data_format)
-        x = to_backend(signal(10, 3, data_format))
-        native.build(x.shape)
+        # Keras' layer runs channels_last: TF's CPU kernels cannot run its NCW form.
+        native = keras.layers.Conv1DTranspose(6, kernel_size, strides=factor, padding="same")
+        x_last = signal(10, 3, "channels_last")
+        x = to_backend(x_last if data_format == "channels_last" else np.swapaxes(x_last, 1, 2))
+        native.build(x_last.shape)
         layer.build(x.shape)
         native.set_weights(layer.get_weights())
-        assert_close(to_numpy(layer(x)), to_numpy(native(x)), 1e-5)
+        expected = to_numpy(native(to_backend(x_last)))
+        if data_format == "channels_first":
+            expected = np.swapaxes(expected, 1, 2)
+        assert_close(to_numpy(layer(x)), expected, 1e-5)
+
+
+@pytest.mark.parametrize("factor", [2, pytest.param(3, marks=pytest.mark.slow), 4,
+                                    pytest.param(5, marks=pytest.mark.slow)])
+def test_torch_recipe_for_the_alignment(factor):
+    """torch.nn.ConvTranspose1d(padding=(K - r) // 2) then its first T * r samples: the recipe
+    the TransposedConvUpsample1D docstring gives (torch returns one sample more when K - r is
+    odd, and output_padding cannot remove it)."""
+    torch = pytest.importorskip("torch")
+    time = 11
+    x = signal(time, 3, "channels_first")
+    for kernel_size in range(factor, 3 * factor + 1):
+        layer = quiet(TransposedConvUpsample1D, 2, factor, kernel_size=kernel_size,
+                      data_format="channels_first")
+        y = to_numpy(layer(to_backend(x)))
+        conv = torch.nn.ConvTranspose1d(3, 2, kernel_size, stride=factor,
+                                        padding=(kernel_size - factor) // 2, bias=False)
+        with torch.no_grad():
+            conv.weight.copy_(torch.from_numpy(np.transpose(to_numpy(layer.kernel), (2, 1, 0))))
+            full = conv(torch.from_numpy(x)).numpy()
+        assert full.shape[2] == time * factor + (kernel_size - factor) % 2
+        assert_close(y, full[:, :, :time * factor], 1e-5)
 
 
 def test_partial_overlap_warns_and_bad_arguments_fail():
@@ -145,8 +180,8 @@ def test_partial_overlap_warns_and_bad_arguments_fail():
 
 
 # ----------------------------------------------------------------------------- conversion
-@pytest.mark.parametrize("use_bias", [False, True])
-@pytest.mark.parametrize(("factor", "kernel_size"), TRANSPOSED_CASES)
+@pytest.mark.parametrize(("factor", "kernel_size", "use_bias"), sampled_grid(
+    [(f, k, b) for f, k in TRANSPOSED_CASES for b in (False, True)], every=2))
 def test_conversion_both_ways_keeps_outputs(factor, kernel_size, use_bias):
     transposed = quiet(TransposedConvUpsample1D, 4, factor, kernel_size=kernel_size,
                        use_bias=use_bias, bias_initializer="random_normal")
@@ -187,8 +222,7 @@ def test_interpolation_layer_is_interpolation_then_conv(method, op, data_format)
     layer = InterpolationUpsample1D(4, 2, method=method, kernel_size=5, data_format=data_format)
     x = to_backend(signal(16, 3, data_format))
     y = to_numpy(layer(x))
-    expected = keras.ops.conv(op(x, 2, data_format), layer.kernel, padding="same",
-                              data_format=data_format)
+    expected = conv_same(op(x, 2, data_format), layer.kernel, data_format)
     np.testing.assert_allclose(y, to_numpy(expected), rtol=1e-6, atol=1e-6)
 
 

@@ -1,12 +1,31 @@
 """upsample1d: exact, fast 1-D upsampling and downsampling for neural audio, on Keras 3.
 
 The same code runs on JAX, TensorFlow and PyTorch; pick the backend with ``KERAS_BACKEND``
-before the first import of Keras. Importing this package registers every layer and
-initializer with Keras' serialization, so ``keras.saving.load_model`` finds them.
+before the first import of Keras.
+
+``import upsample1d`` alone imports no framework (so the ``upsample1d`` command answers at
+once); the submodules ``ops``, ``layers``, ``initializers``, ``kernels``, ``convert``,
+``models``, ``artifacts`` and ``audio`` are imported on first use, e.g. ``upsample1d.layers``
+or ``from upsample1d.layers import Subpixel1D``. Importing ``upsample1d.layers`` (which any
+of them does) registers every layer and initializer with Keras' serialization, so
+``keras.saving.load_model`` finds them.
 """
 
-from upsample1d import convert, initializers, layers, ops
+import importlib
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
 
-__all__ = ["__version__", "convert", "initializers", "layers", "ops"]
+_SUBMODULES = ("artifacts", "audio", "convert", "initializers", "kernels", "layers", "models",
+               "ops")
+
+__all__ = ["__version__", *_SUBMODULES]
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"upsample1d.{name}")
+    raise AttributeError(f"module 'upsample1d' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)

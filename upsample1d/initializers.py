@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from upsample1d.ops.shuffle import check_factor, check_mode
+from upsample1d import _validation as check
 
 
 @keras.saving.register_keras_serializable(package="upsample1d")
@@ -16,7 +16,9 @@ class ICNR(keras.initializers.Initializer):
     phases of a ``(..., factor * C)`` kernel, in the layout :func:`depth_to_space_1d` expects:
     ``mode="DCR"`` puts phase ``i`` of channel ``c`` at ``i*C + c`` (tile), ``mode="CRD"`` at
     ``c*factor + i`` (repeat). At initialisation the subpixel conv then equals nearest-neighbour
-    upsampling after a conv: every phase has the same filter, so there are no tones.
+    upsampling after a conv: every phase has the same filter, so there are no tones. The
+    result is a fresh, contiguous tensor on every backend (a broadcast view cannot back a
+    trainable variable on torch).
 
     Example:
     >>> from keras.ops import convert_to_numpy
@@ -27,8 +29,8 @@ class ICNR(keras.initializers.Initializer):
     """
 
     def __init__(self, factor, initializer="glorot_uniform", mode="DCR", seed=None):
-        self.factor = check_factor(factor, "factor")
-        self.mode = check_mode(mode)
+        self.factor = check.positive_int(factor, "factor")
+        self.mode = check.mode(mode)
         self.initializer = keras.initializers.get(initializer)
         if seed is not None and hasattr(self.initializer, "seed"):
             self.initializer = self.initializer.__class__.from_config(
@@ -42,9 +44,10 @@ class ICNR(keras.initializers.Initializer):
                 f"ICNR(factor={self.factor}) needs a shape whose last dimension is a multiple "
                 f"of factor, got shape={shape}.")
         base = self.initializer(shape[:-1] + (shape[-1] // self.factor,), dtype=dtype)
-        if self.mode == "DCR":
-            return ops.tile(base, (1,) * (len(shape) - 1) + (self.factor,))
-        return ops.repeat(base, self.factor, axis=-1)
+        # DCR is phase-major (i*C + c), CRD channel-major (c*factor + i). ops.stack copies,
+        # so the result owns its memory (ops.repeat/tile may return a broadcast view).
+        stacked = ops.stack([base] * self.factor, axis=-2 if self.mode == "DCR" else -1)
+        return ops.reshape(stacked, shape)
 
     def get_config(self):
         return {

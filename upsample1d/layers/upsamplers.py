@@ -1,115 +1,93 @@
-"""Learned upsamplers, all as a filter bank at the input rate followed by the shuffle (or, for
-interpolation + conv, a fixed bank, the shuffle, then a conv at the output rate)."""
+"""Learned upsamplers, each a filter bank at the input rate followed by the shuffle.
+
+Every layer here has ``factor`` (the upsampling factor), ``filters`` (output channels) and a
+polyphase view of its weights, :meth:`phase_kernels` / :meth:`phase_biases`, which is what
+:mod:`upsample1d.artifacts` analyses and what the conversions between forms re-index.
+"""
 
 from __future__ import annotations
 
 import warnings
 
 import keras
+import numpy as np
 from keras import ops
 
-from upsample1d import convert
+from upsample1d import _backend, kernels
+from upsample1d import _validation as check
 from upsample1d.initializers import ICNR
-from upsample1d.ops.interpolate import (
-    upsample_linear_1d,
-    upsample_nearest_1d,
-    upsample_sinc_1d,
-)
-from upsample1d.ops.shuffle import check_data_format, check_factor, check_mode, depth_to_space_1d
-
-INTERPOLATIONS = {
-    "nearest": upsample_nearest_1d,
-    "linear": upsample_linear_1d,
-    "sinc": upsample_sinc_1d,
-}
+from upsample1d.layers._base import ConvResampler, Layer
+from upsample1d.ops.interpolate import INTERPOLATIONS, interpolation_bank, pad_time
+from upsample1d.ops.shuffle import _depth_to_space
 
 
-class _Upsampler(keras.layers.Layer):
-    """Shared arguments, weights and shape logic of the learned upsamplers."""
-
-    def __init__(self, filters, factor, data_format=None, use_bias=False,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, **kwargs):
-        super().__init__(**kwargs)
-        self.filters = check_factor(filters, "filters")
-        self.factor = check_factor(factor, "factor")
-        self.data_format = check_data_format(data_format)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
-        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
-        self.kernel_constraint = keras.constraints.get(kernel_constraint)
-        self.bias_constraint = keras.constraints.get(bias_constraint)
-        self.input_spec = keras.layers.InputSpec(ndim=3)
-
-    def _channels(self, input_shape):
-        if len(input_shape) != 3:
-            raise ValueError(f"{type(self).__name__} expects a rank-3 input, got shape "
-                             f"{tuple(input_shape)}.")
-        channels = input_shape[-1 if self.data_format == "channels_last" else 1]
-        if channels is None:
-            raise ValueError(f"{type(self).__name__} needs a known channel dimension, got "
-                             f"input shape {tuple(input_shape)} ({self.data_format}).")
-        return channels
-
-    def _add_kernel_and_bias(self, kernel_shape, bias_size):
-        self.kernel = self.add_weight(
-            name="kernel", shape=kernel_shape, initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(
-                name="bias", shape=(bias_size,), initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-
-    def _add_bias(self, y):
-        if self.bias is None:
-            return y
-        if self.data_format == "channels_last":
-            return y + self.bias
-        return y + ops.reshape(self.bias, (1, -1, 1))
+class _Upsampler(ConvResampler):
+    """Shape logic and polyphase view of the learned upsamplers."""
 
     def compute_output_shape(self, input_shape):
         batch = input_shape[0]
-        time = input_shape[1 if self.data_format == "channels_last" else 2]
+        time = input_shape[check.time_axis(self.data_format)]
         time = None if time is None else time * self.factor
         if self.data_format == "channels_last":
             return (batch, time, self.filters)
         return (batch, self.filters, time)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({
-            "filters": self.filters,
-            "factor": self.factor,
-            "data_format": self.data_format,
-            "use_bias": self.use_bias,
-            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": keras.constraints.serialize(self.kernel_constraint),
-            "bias_constraint": keras.constraints.serialize(self.bias_constraint),
-        })
-        return config
+    def _numpy_kernel(self):
+        if not self.built:
+            raise ValueError(f"{type(self).__name__} has no weights yet: call it once or "
+                             "build it.")
+        return np.asarray(ops.convert_to_numpy(self.kernel), np.float64)
+
+    def phase_kernels(self):
+        """The layer's weights as ``factor`` convolutions at the input rate (NumPy, float64).
+
+        Returns ``k`` of shape ``(factor, N, C_in, filters)``: away from the ends of the
+        signal (and everywhere for the subpixel and transposed forms), output sample
+        ``t * factor + i`` of channel ``f`` is
+        ``sum_n sum_c k[i, n, c, f] * x[t + n - (N - 1) // 2, c]`` plus ``phase_biases()[i, f]``.
+        Phases whose DC gains differ make tones at multiples of the input rate (Pons et al.
+        2021); see :func:`upsample1d.artifacts.phase_gains`.
+        """
+        raise NotImplementedError
+
+    def phase_biases(self):
+        """The bias of each phase, ``(factor, filters)`` (NumPy, float64; zeros without bias)."""
+        if self.bias is None:
+            return np.zeros((self.factor, self.filters))
+        bias = np.asarray(ops.convert_to_numpy(self.bias), np.float64)
+        return np.broadcast_to(bias, (self.factor, self.filters)).copy()
 
 
 @keras.saving.register_keras_serializable(package="upsample1d")
 class SubpixelConv1D(_Upsampler):
     """Subpixel convolution: Conv1D to ``factor * filters`` channels at the input rate, then
-    :func:`depth_to_space_1d`.
+    the shuffle (:func:`~upsample1d.ops.depth_to_space_1d`).
 
-    Shapes: channels_last ``(B, T, C_in) -> (B, T * factor, filters)``; channels_first
-    ``(B, C_in, T) -> (B, filters, T * factor)``. With ``y = conv(x)`` (``padding="same"``,
-    kernel ``(kernel_size, C_in, factor * filters)``):
-    ``out[b, t*factor + i, c] = y[b, t, i*filters + c]`` (``mode="DCR"``) or
+    With ``y = conv(x)`` (``padding="same"``, kernel ``(kernel_size, C_in, factor *
+    filters)``): ``out[b, t*factor + i, c] = y[b, t, i*filters + c]`` (``mode="DCR"``) or
     ``y[b, t, c*factor + i]`` (``mode="CRD"``).
 
     The kernel starts as :class:`upsample1d.initializers.ICNR` (all phases equal: no tones at
     initialisation) unless ``kernel_initializer`` says otherwise. No bias by default: Pons et
     al. (2021) show that biases near upsamplers create spectral replicas of DC.
+
+    Args:
+        filters: output channels.
+        factor: upsampling factor.
+        kernel_size: taps of the convolution at the input rate (default 3).
+        mode: ``"DCR"`` (default) or ``"CRD"``: the order of the phases in the conv's output.
+        data_format: ``"channels_last"``, ``"channels_first"`` or ``None`` (Keras' default).
+        use_bias: default False.
+        kernel_initializer: default ``ICNR(factor, "glorot_uniform", mode)``.
+        **kwargs: the other ``keras.layers.Conv1D`` weight options (``bias_initializer``,
+            regularizers, constraints) and Layer options.
+
+    Input shape:
+        channels_last ``(B, T, C_in)``; channels_first ``(B, C_in, T)``.
+
+    Output shape:
+        channels_last ``(B, T * factor, filters)``; channels_first
+        ``(B, filters, T * factor)``.
 
     Example:
     >>> import keras
@@ -120,12 +98,13 @@ class SubpixelConv1D(_Upsampler):
 
     def __init__(self, filters, factor, kernel_size=3, mode="DCR", data_format=None,
                  use_bias=False, kernel_initializer=None, **kwargs):
-        mode = check_mode(mode)
+        mode = check.mode(mode)
+        factor = check.positive_int(factor, "factor")
         if kernel_initializer is None:
             kernel_initializer = ICNR(factor, "glorot_uniform", mode)
         super().__init__(filters, factor, data_format=data_format, use_bias=use_bias,
                          kernel_initializer=kernel_initializer, **kwargs)
-        self.kernel_size = check_factor(kernel_size, "kernel_size")
+        self.kernel_size = check.positive_int(kernel_size, "kernel_size")
         self.mode = mode
 
     def build(self, input_shape):
@@ -133,10 +112,42 @@ class SubpixelConv1D(_Upsampler):
         self._add_kernel_and_bias((self.kernel_size, channels, self.factor * self.filters),
                                   self.factor * self.filters)
 
-    def call(self, inputs):
-        y = ops.conv(inputs, self.kernel, padding="same", data_format=self.data_format)
-        y = self._add_bias(y)
-        return depth_to_space_1d(y, self.factor, self.data_format, self.mode)
+    def _resample(self, inputs):
+        y = _backend.conv(inputs, self.kernel, padding="same", data_format=self.data_format)
+        y = self._add_bias(y)  # one bias per phase and channel: before the shuffle
+        return _depth_to_space(y, self.factor, self.data_format, self.mode)
+
+    def phase_kernels(self):
+        return kernels.centred_phase_kernels(self._numpy_kernel(), self.factor, self.mode,
+                                             (self.kernel_size - 1) // 2)
+
+    def phase_biases(self):
+        if self.bias is None:
+            return np.zeros((self.factor, self.filters))
+        bias = np.asarray(ops.convert_to_numpy(self.bias), np.float64)
+        if self.mode == "DCR":
+            return bias.reshape(self.factor, self.filters)
+        return bias.reshape(self.filters, self.factor).T.copy()
+
+    @classmethod
+    def from_transposed(cls, layer):
+        """A built ``SubpixelConv1D`` (mode ``"DCR"``) computing exactly what the built
+        :class:`TransposedConvUpsample1D` ``layer`` computes: the kernel re-indexed by
+        :func:`upsample1d.kernels.transposed_to_subpixel_kernel`, the bias tiled per phase."""
+        if not isinstance(layer, TransposedConvUpsample1D) or not layer.built:
+            raise TypeError(f"from_transposed needs a built TransposedConvUpsample1D, got "
+                            f"{layer!r}.")
+        kernel = ops.convert_to_numpy(
+            kernels.transposed_to_subpixel_kernel(layer.kernel, layer.factor, "DCR"))
+        new = cls(layer.filters, layer.factor, kernel_size=kernel.shape[0], mode="DCR",
+                  data_format=layer.data_format, use_bias=layer.use_bias,
+                  dtype=layer.dtype_policy)
+        new.build(new._input_shape(kernel.shape[1]))
+        weights = [kernel]
+        if layer.use_bias:
+            weights.append(np.tile(ops.convert_to_numpy(layer.bias), layer.factor))
+        new.set_weights(weights)
+        return new
 
     def get_config(self):
         return {**super().get_config(), "kernel_size": self.kernel_size, "mode": self.mode}
@@ -147,10 +158,12 @@ class TransposedConvUpsample1D(_Upsampler):
     """Transposed convolution with stride ``factor``, output length exactly ``T * factor``.
 
     Kernel ``(kernel_size, filters, C_in)`` (Keras ``Conv1DTranspose`` layout). Alignment is
-    Keras' ``padding="same"`` (and torch ``ConvTranspose1d(padding=(K - r) // 2,
-    output_padding=(K - r) % 2)``): with the full transposed output
+    Keras' ``padding="same"``: with the full transposed output
     ``full[n] = sum_t x[t] @ kernel[n - t*factor]``, ``out[j] = full[j + (K - factor) // 2]``,
     so each input step's contribution is centred on its own block of ``factor`` outputs.
+    In torch terms: ``ConvTranspose1d(C_in, filters, K, stride=factor, padding=(K - factor)
+    // 2)`` (``output_padding=0``) followed by keeping its first ``T * factor`` samples (it
+    returns one more when ``K - factor`` is odd).
 
     ``overlap="full"`` (default) uses ``kernel_size = 2 * factor``; ``"none"`` uses
     ``factor``; an explicit ``kernel_size`` wins. Pons et al. (2021): partial overlap
@@ -158,12 +171,25 @@ class TransposedConvUpsample1D(_Upsampler):
     works but warns.
 
     ``implementation="polyphase"`` (default) runs the equivalent Conv1D at the input rate with
-    the kernel re-indexed (:func:`upsample1d.convert.transposed_to_subpixel_kernel`) followed
-    by the shuffle; ``"native"`` calls ``keras.ops.conv_transpose``. Polyphase is the default
-    because it trains faster on every backend (``benchmarks/results/transposed-*.md``, CPU,
-    factors 2-8: polyphase/native time 0.08x on JAX, whose native backward pass is very slow,
-    0.6x on torch, 0.9x on TF); native is only faster for TF inference at factor >= 4. Both
-    compute the same function with the same weights, so checkpoints move freely between them.
+    the kernel re-indexed (:func:`upsample1d.kernels.transposed_to_subpixel_kernel`) followed
+    by the shuffle; ``"native"`` calls ``keras.ops.conv_transpose``. Polyphase trains faster
+    on every backend measured (``benchmarks/README.md``). Both compute the same function with
+    the same weights, so checkpoints move freely between them.
+
+    Args:
+        filters: output channels.
+        factor: upsampling factor (the stride).
+        overlap: ``"full"`` (default) or ``"none"``; sets ``kernel_size`` when it is None.
+        kernel_size: taps of the transposed kernel, at least ``factor``.
+        implementation: ``"polyphase"`` (default) or ``"native"``.
+        data_format, use_bias, **kwargs: as :class:`SubpixelConv1D`.
+
+    Input shape:
+        channels_last ``(B, T, C_in)``; channels_first ``(B, C_in, T)``.
+
+    Output shape:
+        channels_last ``(B, T * factor, filters)``; channels_first
+        ``(B, filters, T * factor)``.
 
     Example:
     >>> import keras
@@ -178,14 +204,11 @@ class TransposedConvUpsample1D(_Upsampler):
     def __init__(self, filters, factor, overlap="full", kernel_size=None,
                  implementation="polyphase", data_format=None, use_bias=False, **kwargs):
         super().__init__(filters, factor, data_format=data_format, use_bias=use_bias, **kwargs)
-        if overlap not in self.OVERLAPS:
-            raise ValueError(f"`overlap` must be one of {self.OVERLAPS}, got overlap={overlap!r}.")
-        if implementation not in self.IMPLEMENTATIONS:
-            raise ValueError(f"`implementation` must be one of {self.IMPLEMENTATIONS}, got "
-                             f"implementation={implementation!r}.")
+        overlap = check.choice(overlap, "overlap", self.OVERLAPS)
+        implementation = check.choice(implementation, "implementation", self.IMPLEMENTATIONS)
         if kernel_size is None:
             kernel_size = self.factor * (2 if overlap == "full" else 1)
-        kernel_size = check_factor(kernel_size, "kernel_size")
+        kernel_size = check.positive_int(kernel_size, "kernel_size")
         if kernel_size < self.factor:
             raise ValueError(f"`kernel_size` ({kernel_size}) must be at least factor="
                              f"{self.factor}, or some outputs get no input.")
@@ -197,20 +220,53 @@ class TransposedConvUpsample1D(_Upsampler):
         self.overlap = overlap
         self.kernel_size = kernel_size
         self.implementation = implementation
+        self._geometry = kernels.transposed_geometry(kernel_size, self.factor)
 
     def build(self, input_shape):
         channels = self._channels(input_shape)
         self._add_kernel_and_bias((self.kernel_size, self.filters, channels), self.filters)
 
-    def call(self, inputs):
+    def _resample(self, inputs):
         if self.implementation == "native":
-            y = ops.conv_transpose(inputs, self.kernel, strides=self.factor, padding="same",
-                                   data_format=self.data_format)
+            y = _backend.conv_transpose(inputs, self.kernel, self.factor, padding="same",
+                                        data_format=self.data_format)
             return self._add_bias(y)
-        kernel = convert.transposed_to_subpixel_kernel(self.kernel, self.factor, "DCR")
-        y = ops.conv(inputs, kernel, padding="same", data_format=self.data_format)
-        y = depth_to_space_1d(y, self.factor, self.data_format, "DCR")
-        return self._add_bias(y)
+        kernel = kernels._transposed_to_subpixel(self.kernel, self.factor, "DCR",
+                                                 self._geometry)
+        y = _backend.conv(inputs, kernel, padding="same", data_format=self.data_format)
+        return self._add_bias(_depth_to_space(y, self.factor, self.data_format, "DCR"))
+
+    def phase_kernels(self):
+        kernel = ops.convert_to_numpy(kernels._transposed_to_subpixel(
+            ops.convert_to_tensor(self._numpy_kernel()), self.factor, "DCR", self._geometry))
+        return kernels.centred_phase_kernels(kernel, self.factor, "DCR",
+                                             (kernel.shape[0] - 1) // 2)
+
+    @classmethod
+    def from_subpixel(cls, layer, implementation="polyphase"):
+        """A built ``TransposedConvUpsample1D`` computing exactly what the built
+        :class:`SubpixelConv1D` ``layer`` computes (the kernel re-indexed by
+        :func:`upsample1d.kernels.subpixel_to_transposed_kernel`). Raises ValueError if the
+        subpixel layer's bias differs between phases (a transposed conv has one bias per
+        channel)."""
+        if not isinstance(layer, SubpixelConv1D) or not layer.built:
+            raise TypeError(f"from_subpixel needs a built SubpixelConv1D, got {layer!r}.")
+        kernel = kernels.subpixel_to_transposed_kernel(ops.convert_to_numpy(layer.kernel),
+                                                       layer.factor, layer.mode)
+        new = cls(layer.filters, layer.factor, kernel_size=kernel.shape[0],
+                  implementation=implementation, data_format=layer.data_format,
+                  use_bias=layer.use_bias, dtype=layer.dtype_policy)
+        new.build(new._input_shape(kernel.shape[2]))
+        weights = [kernel]
+        if layer.use_bias:
+            phases = layer.phase_biases()
+            if not np.all(phases == phases[:1]):
+                raise ValueError("this SubpixelConv1D has a bias that differs between phases; "
+                                 "a transposed conv has one bias per channel and cannot match "
+                                 "it.")
+            weights.append(phases[0])
+        new.set_weights(weights)
+        return new
 
     def get_config(self):
         return {**super().get_config(), "overlap": self.overlap,
@@ -220,13 +276,45 @@ class TransposedConvUpsample1D(_Upsampler):
 @keras.saving.register_keras_serializable(package="upsample1d")
 class InterpolationUpsample1D(_Upsampler):
     """Interpolation by ``factor`` then a Conv1D at the output rate ("interpolation +
-    convolution" in Pons et al. 2021).
+    convolution" in Pons et al. 2021), computed at the input rate.
 
-    ``method`` is ``"nearest"`` (:func:`upsample_nearest_1d`), ``"linear"``
-    (:func:`upsample_linear_1d`) or ``"sinc"`` (:func:`upsample_sinc_1d`). Shapes:
-    channels_last ``(B, T, C_in) -> (B, T * factor, filters)``; the conv has kernel
-    ``(kernel_size, C_in, filters)`` and ``padding="same"``. No tones, only the filtering of
-    the interpolator (nearest: |sinc| response, linear: sinc^2, sinc: flat to the band edge).
+    The function: ``u = interpolate(x)`` with ``method`` ``"nearest"``
+    (:func:`~upsample1d.ops.upsample_nearest_1d`), ``"linear"``
+    (:func:`~upsample1d.ops.upsample_linear_1d`) or ``"sinc"``
+    (:func:`~upsample1d.ops.upsample_sinc_1d`), then
+    ``y[j] = sum_k u[j + k - p] @ kernel[k]`` with ``p = (kernel_size - 1) // 2`` and ``u``
+    zero outside ``[0, T * factor)`` (Keras ``padding="same"``). No tones, only the filtering
+    of the interpolator (nearest: |sinc| response, linear: sinc^2, sinc: flat to the band
+    edge).
+
+    ``implementation="fused"`` (default) computes it at the input rate: output
+    ``t * factor + i`` is ``sum_d x[t + d - left] @ W_i[d]``, where phase ``i``'s kernel
+    ``W_i`` is ``kernel`` folded through the interpolator
+    (:func:`upsample1d.kernels.interpolation_composition`; for nearest
+    ``W_i[n] = sum of kernel[k] over k with floor((i + k - p) / factor) = n``), then the
+    shuffle: about ``ceil(kernel_size / factor) + 1`` taps per phase instead of
+    ``kernel_size`` taps per output sample, the cost of a subpixel conv. Where the
+    interpolator reaches past the ends of the signal (linear, sinc: the first
+    ``ceil(p / factor)`` and last ``ceil((kernel_size - 1 - p) / factor)`` input steps), those
+    few blocks are computed the direct way, so fused equals ``"direct"`` (interpolate, then
+    convolve at the output rate) everywhere, to float rounding. Both use the same kernel
+    ``(kernel_size, C_in, filters)``, so checkpoints move freely between them. With a length
+    unknown while tracing (a TF graph with ``None`` time), fused runs the direct way.
+
+    Args:
+        filters: output channels.
+        factor: upsampling factor.
+        method: ``"nearest"`` (default), ``"linear"`` or ``"sinc"``.
+        kernel_size: taps of the convolution at the output rate (default 9).
+        implementation: ``"fused"`` (default) or ``"direct"``.
+        data_format, use_bias, **kwargs: as :class:`SubpixelConv1D`.
+
+    Input shape:
+        channels_last ``(B, T, C_in)``; channels_first ``(B, C_in, T)``.
+
+    Output shape:
+        channels_last ``(B, T * factor, filters)``; channels_first
+        ``(B, filters, T * factor)``.
 
     Example:
     >>> import keras
@@ -235,28 +323,77 @@ class InterpolationUpsample1D(_Upsampler):
     (None, 100, 8)
     """
 
-    def __init__(self, filters, factor, method="nearest", kernel_size=9, data_format=None,
-                 use_bias=False, **kwargs):
+    IMPLEMENTATIONS = ("fused", "direct")
+
+    def __init__(self, filters, factor, method="nearest", kernel_size=9, implementation="fused",
+                 data_format=None, use_bias=False, **kwargs):
         super().__init__(filters, factor, data_format=data_format, use_bias=use_bias, **kwargs)
-        if method not in INTERPOLATIONS:
-            raise ValueError(f"`method` must be one of {tuple(INTERPOLATIONS)}, got "
-                             f"method={method!r}.")
-        self.method = method
-        self.kernel_size = check_factor(kernel_size, "kernel_size")
+        self.method = check.choice(method, "method", tuple(INTERPOLATIONS))
+        self.kernel_size = check.positive_int(kernel_size, "kernel_size")
+        self.implementation = check.choice(implementation, "implementation",
+                                           self.IMPLEMENTATIONS)
+        bank, pad, self._edge = interpolation_bank(self.method, self.factor)
+        self._composition, self._pad = kernels.interpolation_composition(
+            bank, pad, self.factor, self.kernel_size)
+        self._key = ("interpolation", self.method, self.factor, self.kernel_size)
+        # Input steps at each end whose output-rate window reaches past the signal, and the
+        # slices of input that compute them the direct way (see interpolation_composition).
+        p = (self.kernel_size - 1) // 2
+        self._edge_blocks = (0, 0) if self.method == "nearest" else (
+            -(-p // self.factor), -(-(self.kernel_size - 1 - p) // self.factor))
+        span = sum(self._edge_blocks)
+        self._edge_slices = (span + pad[1], span + pad[0])
 
     def build(self, input_shape):
         channels = self._channels(input_shape)
         self._add_kernel_and_bias((self.kernel_size, channels, self.filters), self.filters)
 
-    def call(self, inputs):
-        y = INTERPOLATIONS[self.method](inputs, self.factor, data_format=self.data_format)
-        y = ops.conv(y, self.kernel, padding="same", data_format=self.data_format)
+    def _direct(self, inputs):
+        y = INTERPOLATIONS[self.method](inputs, self.factor, self.data_format)
+        return _backend.conv(y, self.kernel, padding="same", data_format=self.data_format)
+
+    def _resample(self, inputs):
+        time = inputs.shape[check.time_axis(self.data_format)]
+        if self.implementation == "direct" or time is None or time <= max(self._edge_slices):
+            return self._add_bias(self._direct(inputs))
+        composition = _backend.constant(self._composition, self.kernel.dtype, like=inputs,
+                                        key=self._key)
+        kernel = kernels.compose_interpolation_kernel(self.kernel, composition)
+        x = pad_time(inputs, *self._pad, self.data_format, self._edge)
+        y = _backend.conv(x, kernel, padding="valid", data_format=self.data_format)
+        y = _depth_to_space(y, self.factor, self.data_format, "DCR")
+        head, tail = self._edge_blocks
+        if head or tail:
+            y = self._with_direct_edges(inputs, y, time, head, tail)
         return self._add_bias(y)
 
+    def _with_direct_edges(self, inputs, y, time, head, tail):
+        axis = check.time_axis(self.data_format)
+        r = self.factor
+
+        def cut(tensor, start, stop):
+            return tensor[(slice(None),) * axis + (slice(start, stop),)]
+
+        left, right = self._edge_slices
+        parts = [cut(self._direct(cut(inputs, 0, left)), 0, head * r)] if head else []
+        parts.append(cut(y, head * r, (time - tail) * r))
+        if tail:
+            parts.append(cut(self._direct(cut(inputs, time - right, time)), -tail * r, None))
+        return ops.concatenate(parts, axis=axis)
+
+    def phase_kernels(self):
+        w = self._numpy_kernel()
+        composed = np.einsum("kdi,kcf->dcif", self._composition, w)
+        depth, c_in = composed.shape[:2]
+        composed = composed.reshape(depth, c_in, self.factor * self.filters)
+        return kernels.centred_phase_kernels(composed, self.factor, "DCR", self._pad[0])
+
     def get_config(self):
-        return {**super().get_config(), "method": self.method, "kernel_size": self.kernel_size}
+        return {**super().get_config(), "method": self.method, "kernel_size": self.kernel_size,
+                "implementation": self.implementation}
 
 
+# method -> (layer, its fixed options)
 UPSAMPLERS = {
     "subpixel": (SubpixelConv1D, {}),
     "transposed": (TransposedConvUpsample1D, {}),
@@ -267,14 +404,21 @@ UPSAMPLERS = {
 
 
 @keras.saving.register_keras_serializable(package="upsample1d")
-class Upsample1D(keras.layers.Layer):
+class Upsample1D(Layer):
     """Any upsampler family by name, so one string swaps it in an architecture.
 
     ``method``: ``"subpixel"`` (:class:`SubpixelConv1D`), ``"transposed"``
     (:class:`TransposedConvUpsample1D`), ``"nearest"``, ``"linear"`` or ``"sinc"``
-    (:class:`InterpolationUpsample1D`). Other keyword arguments go to that layer. Serializes as
-    ``method`` plus the chosen layer's own options. Shapes as for the chosen layer:
-    ``(B, T, C_in) -> (B, T * factor, filters)`` (channels_last).
+    (:class:`InterpolationUpsample1D`). Other keyword arguments go to that layer (e.g.
+    ``implementation="direct"`` for interpolation). Serializes as ``method`` plus the chosen
+    layer's own options.
+
+    Input shape:
+        channels_last ``(B, T, C_in)``; channels_first ``(B, C_in, T)``.
+
+    Output shape:
+        channels_last ``(B, T * factor, filters)``; channels_first
+        ``(B, filters, T * factor)``.
 
     Example:
     >>> import keras
@@ -286,16 +430,10 @@ class Upsample1D(keras.layers.Layer):
     def __init__(self, filters, factor, method="subpixel", name=None, dtype=None,
                  trainable=True, **options):
         super().__init__(name=name, dtype=dtype, trainable=trainable)
-        if method not in UPSAMPLERS:
-            raise ValueError(f"`method` must be one of {tuple(UPSAMPLERS)}, got "
-                             f"method={method!r}.")
-        layer_cls, fixed = UPSAMPLERS[method]
-        if "method" in options and method in ("subpixel", "transposed"):
-            raise ValueError(f"method={method!r} takes no interpolation `method` option.")
-        self.method = method
-        self.options = options
-        self.upsampler = layer_cls(filters, factor, **fixed, **options, dtype=self.dtype_policy,
-                                   name=f"{method}_upsampler")
+        self.method = check.choice(method, "method", tuple(UPSAMPLERS))
+        layer_cls, fixed = UPSAMPLERS[self.method]
+        self.upsampler = layer_cls(filters, factor, **fixed, **options,
+                                   dtype=self.dtype_policy, name=f"{self.method}_upsampler")
         self.filters = self.upsampler.filters
         self.factor = self.upsampler.factor
 
@@ -307,6 +445,14 @@ class Upsample1D(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return self.upsampler.compute_output_shape(input_shape)
+
+    def phase_kernels(self):
+        """The chosen layer's :meth:`SubpixelConv1D.phase_kernels`."""
+        return self.upsampler.phase_kernels()
+
+    def phase_biases(self):
+        """The chosen layer's :meth:`SubpixelConv1D.phase_biases`."""
+        return self.upsampler.phase_biases()
 
     def get_config(self):
         skip = ("name", "trainable", "dtype", "filters", "factor", "method")

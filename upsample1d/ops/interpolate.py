@@ -2,58 +2,75 @@
 
 Each is a filter bank applied at the input rate followed by the shuffle: phase ``i`` of output
 step ``t`` is ``y[t*r + i] = sum_n bank[n, i] * x_padded[t + n]``, computed per channel as a
-convolution with ``r`` outputs (channels folded into the batch) and then
-:func:`depth_to_space_1d`. Nothing is computed on a zero-stuffed signal.
+convolution with ``r`` outputs (channels folded into the batch) and then the shuffle. Nothing
+is computed on a zero-stuffed signal.
+
+The public functions validate once and call the private primitives (``_nearest``,
+``_linear``, ``_sinc``, ``_polyphase``), which the layers call directly.
 """
 
 from __future__ import annotations
-
-import functools
 
 import keras
 import numpy as np
 from keras import ops
 
-from upsample1d.ops.shuffle import check_data_format, check_factor, depth_to_space_1d
-
-
-def _time_axis(data_format):
-    return 1 if data_format == "channels_last" else 2
+from upsample1d import _backend
+from upsample1d import _validation as check
+from upsample1d.ops.shuffle import _depth_to_space
 
 
 def _prepare(x, factor, data_format, name, floating):
     """Validate the arguments; return (x as a tensor or KerasTensor, factor, data_format)."""
-    factor = check_factor(factor, "factor")
-    data_format = check_data_format(data_format)
+    factor = check.positive_int(factor, "factor")
+    data_format = check.data_format(data_format)
     if not isinstance(x, keras.KerasTensor):
-        x = ops.convert_to_tensor(x)
-    if len(x.shape) != 3:
-        raise ValueError(f"{name} expects a rank-3 input (batch, time, channels) or "
-                         f"(batch, channels, time), got shape {tuple(x.shape)}.")
+        x = _backend.as_tensor(x)
+    check.rank3_shape(x.shape, name)
     dtype = keras.backend.standardize_dtype(x.dtype)
     if floating and "float" not in dtype:
         raise TypeError(f"{name} needs a floating-point input, got dtype {dtype}.")
     return x, factor, data_format
 
 
-class Upsample1DOp(keras.Operation):
+class _UpsampleOp(keras.Operation):
     """Symbolic form of the interpolation ops (gives KerasTensors their shape)."""
 
-    def __init__(self, function, factor, data_format, *, name=None, **options):
+    def __init__(self, primitive, factor, data_format, *, name=None, **options):
         super().__init__(name=name)
-        self.function = function
+        self.primitive = primitive
         self.factor = factor
         self.data_format = data_format
         self.options = options
 
     def call(self, x):
-        return self.function(x, self.factor, self.data_format, **self.options)
+        return self.primitive(x, self.factor, self.data_format, **self.options)
 
     def compute_output_spec(self, x):
         shape = list(x.shape)
-        axis = _time_axis(self.data_format)
+        axis = check.time_axis(self.data_format)
         shape[axis] = None if shape[axis] is None else shape[axis] * self.factor
         return keras.KerasTensor(tuple(shape), dtype=x.dtype)
+
+
+def _run(x, primitive, factor, data_format, **options):
+    if isinstance(x, keras.KerasTensor):
+        return _UpsampleOp(primitive, factor, data_format, **options).symbolic_call(x)
+    with _backend.device_scope(x):
+        return primitive(x, factor, data_format, **options)
+
+
+# --- nearest --------------------------------------------------------------------------------
+
+def _nearest(x, r, data_format):
+    batch = ops.shape(x)[0]
+    if data_format == "channels_last":
+        _, time, channels = ops.shape(x)
+        x = ops.broadcast_to(ops.expand_dims(x, 2), (batch, time, r, channels))
+        return ops.reshape(x, (batch, time * r, channels))
+    _, channels, time = ops.shape(x)
+    x = ops.broadcast_to(ops.expand_dims(x, 3), (batch, channels, time, r))
+    return ops.reshape(x, (batch, channels, time * r))
 
 
 def upsample_nearest_1d(x, factor, data_format="channels_last"):
@@ -71,15 +88,59 @@ def upsample_nearest_1d(x, factor, data_format="channels_last"):
     [1.0, 1.0, 2.0, 2.0]
     """
     x, r, data_format = _prepare(x, factor, data_format, "upsample_nearest_1d", False)
-    if isinstance(x, keras.KerasTensor):
-        return Upsample1DOp(upsample_nearest_1d, r, data_format).symbolic_call(x)
+    return _run(x, _nearest, r, data_format)
+
+
+# --- polyphase banks ------------------------------------------------------------------------
+
+def _replicate_pad(x, left, right, axis):
+    # keras.ops.pad has no "edge" mode on every backend: concatenate the edge samples.
+    head = (slice(None),) * axis
+    parts = [ops.repeat(x[head + (slice(0, 1),)], left, axis=axis)] if left else []
+    parts.append(x)
+    if right:
+        parts.append(ops.repeat(x[head + (slice(-1, None),)], right, axis=axis))
+    return ops.concatenate(parts, axis=axis) if len(parts) > 1 else x
+
+
+def pad_time(x, left, right, data_format, edge):
+    """Pad the time axis by ``left`` / ``right`` steps: ``edge="zeros"`` or ``"replicate"``."""
+    axis = check.time_axis(data_format)
+    if not (left or right):
+        return x
+    if edge == "replicate":
+        return _replicate_pad(x, left, right, axis)
+    widths = [[0, 0], [0, 0], [0, 0]]
+    widths[axis] = [left, right]
+    return ops.pad(x, widths)
+
+
+def _polyphase(x, bank, pad, data_format, edge, key):
+    """The bank on every channel, then the shuffle. ``key`` identifies ``bank`` for the
+    constant cache (None: not cached). XLA backends fold the channels into the batch and run
+    one single-channel conv with ``r`` outputs; torch runs a depthwise conv (see
+    ``_backend.DEPTHWISE_BANKS``)."""
+    taps, r = bank.shape
+    axis = check.time_axis(data_format)
+    if x.shape[axis] == 0:
+        return x  # (B, 0, C) stays (B, 0, C): nothing to interpolate
     if data_format == "channels_last":
-        _, time, channels = ops.shape(x)
-        x = ops.broadcast_to(ops.expand_dims(x, 2), (ops.shape(x)[0], time, r, channels))
-        return ops.reshape(x, (-1, time * r, channels))
-    _, channels, time = ops.shape(x)
-    x = ops.broadcast_to(ops.expand_dims(x, 3), (ops.shape(x)[0], channels, time, r))
-    return ops.reshape(x, (-1, channels, time * r))
+        x = ops.transpose(x, (0, 2, 1))
+    batch, channels, time = ops.shape(x)
+    if _backend.DEPTHWISE_BANKS:
+        x = pad_time(x, pad[0], pad[1], "channels_first", edge)
+        depthwise = np.broadcast_to(bank[:, None, :], (taps, channels, r))
+        kernel = _backend.constant(depthwise, x.dtype, like=x,
+                                   key=None if key is None else (key, channels))
+        y = ops.depthwise_conv(x, kernel, padding="valid", data_format="channels_first")
+        y = _depth_to_space(y, r, "channels_first", "CRD")  # channel c*r + i is phase i of c
+    else:
+        x = ops.reshape(x, (batch * channels, time, 1))
+        x = pad_time(x, pad[0], pad[1], "channels_last", edge)
+        kernel = _backend.constant(bank[:, None, :], x.dtype, like=x, key=key)
+        y = _depth_to_space(ops.conv(x, kernel, padding="valid"), r, "channels_last", "DCR")
+        y = ops.reshape(y, (batch, channels, time * r))
+    return ops.transpose(y, (0, 2, 1)) if data_format == "channels_last" else y
 
 
 def polyphase_upsample_1d(x, bank, pad, data_format="channels_last", edge="zeros"):
@@ -91,46 +152,68 @@ def polyphase_upsample_1d(x, bank, pad, data_format="channels_last", edge="zeros
     ``"replicate"`` (the edge samples repeated). Shapes as in :func:`upsample_linear_1d`.
 
     The channels are folded into the batch and the bank runs as one single-channel conv with
-    ``r`` outputs, then :func:`depth_to_space_1d`: on the JAX and PyTorch CPU backends that is
-    about twice as fast as a depthwise conv (``benchmarks/``), and channels_first needs no
-    transpose at all.
+    ``r`` outputs, then the shuffle: on the JAX and PyTorch CPU backends that is about twice
+    as fast as a depthwise conv (``benchmarks/``), and channels_first needs no transpose.
+
+    Example:
+    >>> import numpy as np
+    >>> from keras.ops import convert_to_numpy
+    >>> from upsample1d.ops import polyphase_upsample_1d
+    >>> bank = np.array([[1.0, 0.5], [0.0, 0.5]])          # x[t], then (x[t] + x[t+1]) / 2
+    >>> y = polyphase_upsample_1d([[[0.0], [2.0]]], bank, (0, 1))
+    >>> convert_to_numpy(y)[0, :, 0].tolist()
+    [0.0, 1.0, 2.0, 1.0]
     """
-    data_format = check_data_format(data_format)
-    if edge not in ("zeros", "replicate"):
-        raise ValueError(f"`edge` must be 'zeros' or 'replicate', got edge={edge!r}.")
+    edge = check.choice(edge, "edge", ("zeros", "replicate"))
     bank = np.asarray(bank, np.float64)
     if bank.ndim != 2:
         raise ValueError(f"`bank` must have shape (taps, factor), got shape {bank.shape}.")
     taps, r = bank.shape
-    left, right = pad
+    left, right = (check.non_negative_int(p, "pad") for p in pad)
     if taps != left + right + 1:
         raise ValueError(f"a bank of {taps} taps needs left + right padding of {taps - 1}, "
-                         f"got pad={pad}.")
-    if data_format == "channels_last":
-        x = ops.transpose(x, (0, 2, 1))
-    _, channels, time = ops.shape(x)
-    x = ops.reshape(x, (-1, time, 1))
-    if edge == "replicate":
-        # keras.ops.pad has no "edge" mode on every backend: concatenate the edge samples.
-        parts = [ops.repeat(x[:, :1], left, axis=1)] if left else []
-        parts += [x] + ([ops.repeat(x[:, -1:], right, axis=1)] if right else [])
-        x = ops.concatenate(parts, axis=1) if len(parts) > 1 else x
-    elif left or right:
-        x = ops.pad(x, [[0, 0], [left, right], [0, 0]])
-    kernel = ops.convert_to_tensor(bank[:, None, :], dtype=x.dtype)
-    y = depth_to_space_1d(ops.conv(x, kernel, padding="valid"), r)
-    y = ops.reshape(y, (-1, channels, time * r))
-    return ops.transpose(y, (0, 2, 1)) if data_format == "channels_last" else y
+                         f"got pad={tuple(pad)}.")
+    x, r, data_format = _prepare(x, r, data_format, "polyphase_upsample_1d", True)
+    # A caller's bank is converted on every call (key None: not cached).
+    return _run(x, lambda x, r, data_format: _polyphase(x, bank, (left, right), data_format,
+                                                        edge, None), r, data_format)
 
 
-@functools.lru_cache(maxsize=64)
+_BANKS = {}
+
+
+def _cached_bank(key, make):
+    """``make()``, computed once per ``key`` and kept read-only (under torch.compile a bank
+    not yet kept is computed in the trace and not kept)."""
+    bank = _BANKS.get(key)
+    if bank is None and _backend.compiling():
+        return make()
+    if bank is None:
+        bank = _BANKS[key] = make()
+        if isinstance(bank, tuple):
+            bank[0].flags.writeable = False
+        else:
+            bank.flags.writeable = False  # cached: shared by every call
+    return bank
+
+
 def linear_bank(factor):
     """The ``(3, r)`` bank of half-pixel linear interpolation on an input padded by (1, 1).
 
     Output ``j = t*r + i`` sits at input position ``t + d_i`` with ``d_i = (i + 0.5)/r - 0.5``;
-    it mixes ``x[t-1], x[t]`` (``d_i < 0``) or ``x[t], x[t+1]`` (``d_i >= 0``).
+    it mixes ``x[t-1], x[t]`` (``d_i < 0``) or ``x[t], x[t+1]`` (``d_i >= 0``). NumPy,
+    read-only (cached).
+
+    Example:
+    >>> from upsample1d.ops import linear_bank
+    >>> linear_bank(2).tolist()
+    [[0.25, 0.0], [0.75, 0.75], [0.0, 0.25]]
     """
-    r = check_factor(factor, "factor")
+    r = check.positive_int(factor, "factor")
+    return _cached_bank(("linear", r), lambda: _linear_bank(r))
+
+
+def _linear_bank(r):
     bank = np.zeros((3, r))
     for i in range(r):
         d = (i + 0.5) / r - 0.5
@@ -138,8 +221,11 @@ def linear_bank(factor):
             bank[0, i], bank[1, i] = -d, 1 + d
         else:
             bank[1, i], bank[2, i] = 1 - d, d
-    bank.flags.writeable = False  # cached: shared by every call
     return bank
+
+
+def _linear(x, r, data_format):
+    return _polyphase(x, linear_bank(r), (1, 1), data_format, "replicate", ("linear", r))
 
 
 def upsample_linear_1d(x, factor, data_format="channels_last"):
@@ -159,12 +245,9 @@ def upsample_linear_1d(x, factor, data_format="channels_last"):
     [0.0, 1.0, 3.0, 4.0]
     """
     x, r, data_format = _prepare(x, factor, data_format, "upsample_linear_1d", True)
-    if isinstance(x, keras.KerasTensor):
-        return Upsample1DOp(upsample_linear_1d, r, data_format).symbolic_call(x)
-    return polyphase_upsample_1d(x, linear_bank(r), (1, 1), data_format, edge="replicate")
+    return _run(x, _linear, r, data_format)
 
 
-@functools.lru_cache(maxsize=64)
 def sinc_bank(factor, half_width=10, kaiser_beta=5.0):
     """The polyphase bank of a Kaiser-windowed sinc low-pass at the input Nyquist.
 
@@ -172,17 +255,54 @@ def sinc_bank(factor, half_width=10, kaiser_beta=5.0):
     ``L = half_width * r`` (scipy's ``resample_poly`` design), centred: output ``t*r + i`` is
     ``sum_k x[t - k] * h[k*r + i + L]``. Returns ``(bank, (left, right))`` with the bank laid
     out for :func:`polyphase_upsample_1d` (``bank[n, i]`` multiplies ``x[t + n - left]``).
+    NumPy, read-only (cached).
+
+    Example:
+    >>> from upsample1d.ops import sinc_bank
+    >>> bank, pad = sinc_bank(4)
+    >>> bank.shape, pad
+    ((21, 4), (10, 10))
     """
-    r = check_factor(factor, "factor")
-    half_width = check_factor(half_width, "half_width")
-    if isinstance(kaiser_beta, bool) or not isinstance(kaiser_beta, (int, float)) or not (
-            kaiser_beta >= 0):
-        raise ValueError(f"`kaiser_beta` must be a non-negative number, got "
-                         f"kaiser_beta={kaiser_beta!r}.")
+    r = check.positive_int(factor, "factor")
+    half_width = check.positive_int(half_width, "half_width")
+    kaiser_beta = check.non_negative_number(kaiser_beta, "kaiser_beta")
+    return _cached_bank(("sinc", r, half_width, kaiser_beta),
+                        lambda: _sinc_bank(r, half_width, kaiser_beta))
+
+
+def sinc_prototype(factor, half_width=10, kaiser_beta=5.0):
+    """The Kaiser-windowed sinc low-pass with cutoff ``1 / factor`` (of Nyquist), unit DC gain.
+
+    ``h[k]`` for ``k = 0 .. 2L`` with ``L = half_width * factor``, centred on ``k = L``:
+    ``h = firwin(2*L + 1, 1/factor, window=("kaiser", kaiser_beta))``, scipy's
+    ``resample_poly`` design. :func:`sinc_bank` (upsampling, gain ``factor``) and
+    :func:`~upsample1d.ops.downsample_sinc_1d` (decimation, gain 1) are both built from it.
+    NumPy float64, read-only (cached).
+
+    Example:
+    >>> from upsample1d.ops import sinc_prototype
+    >>> h = sinc_prototype(2)
+    >>> h.shape, round(float(h.sum()), 12), int(h.argmax())
+    ((41,), 1.0, 20)
+    """
+    r = check.positive_int(factor, "factor")
+    half_width = check.positive_int(half_width, "half_width")
+    kaiser_beta = check.non_negative_number(kaiser_beta, "kaiser_beta")
+    return _cached_bank(("sinc_prototype", r, half_width, kaiser_beta),
+                        lambda: _sinc_prototype(r, half_width, kaiser_beta))
+
+
+def _sinc_prototype(r, half_width, kaiser_beta):
     length = half_width * r
     m = np.arange(2 * length + 1) - length
     h = np.sinc(m / r) / r * np.kaiser(2 * length + 1, kaiser_beta)
-    h = h / h.sum() * r  # unit gain at DC per phase on average, as firwin(scale=True) * r
+    return h / h.sum()  # unit gain at DC, as firwin(scale=True)
+
+
+def _sinc_bank(r, half_width, kaiser_beta):
+    length = half_width * r
+    # gain r: unit gain at DC per phase on average, as firwin(scale=True) * r
+    h = sinc_prototype(r, half_width, kaiser_beta) * r
     taps = 2 * half_width + 1
     bank = np.zeros((taps, r))
     for n in range(taps):
@@ -191,8 +311,12 @@ def sinc_bank(factor, half_width=10, kaiser_beta=5.0):
             index = k * r + i + length
             if 0 <= index <= 2 * length:
                 bank[n, i] = h[index]
-    bank.flags.writeable = False  # cached: shared by every call
     return bank, (half_width, half_width)
+
+
+def _sinc(x, r, data_format, half_width=10, kaiser_beta=5.0):
+    bank, pad = sinc_bank(r, half_width, kaiser_beta)
+    return _polyphase(x, bank, pad, data_format, "zeros", ("sinc", r, half_width, kaiser_beta))
 
 
 def upsample_sinc_1d(x, factor, data_format="channels_last", half_width=10, kaiser_beta=5.0):
@@ -214,8 +338,23 @@ def upsample_sinc_1d(x, factor, data_format="channels_last", half_width=10, kais
     (1, 128, 1)
     """
     x, r, data_format = _prepare(x, factor, data_format, "upsample_sinc_1d", True)
-    if isinstance(x, keras.KerasTensor):
-        return Upsample1DOp(upsample_sinc_1d, r, data_format, half_width=half_width,
-                            kaiser_beta=kaiser_beta).symbolic_call(x)
-    bank, pad = sinc_bank(r, half_width, kaiser_beta)
-    return polyphase_upsample_1d(x, bank, pad, data_format, edge="zeros")
+    half_width = check.positive_int(half_width, "half_width")
+    kaiser_beta = check.non_negative_number(kaiser_beta, "kaiser_beta")
+    return _run(x, _sinc, r, data_format, half_width=half_width, kaiser_beta=kaiser_beta)
+
+
+# name -> (bank (NumPy) and padding for a factor, edge mode), for the layers
+def interpolation_bank(method, factor):
+    """``(bank, (left, right), edge)`` of a fixed interpolator (``"nearest"``, ``"linear"``,
+    ``"sinc"``, default options) in the layout of :func:`polyphase_upsample_1d`."""
+    method = check.choice(method, "method", INTERPOLATIONS)
+    if method == "nearest":
+        return np.ones((1, factor)), (0, 0), "zeros"
+    if method == "linear":
+        return linear_bank(factor), (1, 1), "replicate"
+    bank, pad = sinc_bank(factor)
+    return bank, pad, "zeros"
+
+
+# name -> private primitive (x, factor, data_format) -> upsampled x
+INTERPOLATIONS = {"nearest": _nearest, "linear": _linear, "sinc": _sinc}

@@ -14,68 +14,43 @@ Element order, with ``r = block_size`` and ``C`` the output channels
 The order depends on ``mode`` only, never on ``data_format``. (``keras.ops.depth_to_space``
 is different: in 2-D its order is TensorFlow's with channels_last and PyTorch's with
 channels_first.)
+
+The public functions validate their arguments once per distinct call, and the input's static
+shape once per ``(shape, dtype, arguments)``, keeping the resulting plan (the reshape and
+transpose shapes) as einops keeps its recipes; the layers and the other ops call the private
+primitives :func:`_depth_to_space` and :func:`_space_to_depth`, which skip the argument
+checks.
 """
 
 from __future__ import annotations
 
-import numbers
-
 import keras
 from keras import ops
 
-DATA_FORMATS = ("channels_last", "channels_first")
-MODES = ("DCR", "CRD")
+from upsample1d import _backend
+from upsample1d import _validation as check
 
-
-def check_factor(value, name="block_size"):
-    """Return ``value`` as an int, or raise if it is not a positive integer (bools refused)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(
-            f"`{name}` must be a positive int, got {value!r} of type {type(value).__name__}."
-        )
-    if value < 1:
-        raise ValueError(f"`{name}` must be a positive int, got {name}={value!r}.")
-    return int(value)
-
-
-def check_data_format(data_format):
-    if data_format is None:
-        return keras.config.image_data_format()
-    if not isinstance(data_format, str) or data_format.lower() not in DATA_FORMATS:
-        raise ValueError(
-            f"`data_format` must be one of {DATA_FORMATS}, got data_format={data_format!r}."
-        )
-    return data_format.lower()
-
-
-def check_mode(mode):
-    if not isinstance(mode, str) or mode.upper() not in MODES:
-        raise ValueError(f"`mode` must be one of {MODES}, got mode={mode!r}.")
-    return mode.upper()
+# XLA's CPU transposes of 16-bit floats (jax 0.10, TF 2.21) can quiet signalling NaNs and
+# flush subnormals for some shapes; float32/64 and ints move untouched.
+_INT_OF_SAME_WIDTH = {"float16": "int16", "bfloat16": "int16"}
 
 
 def shuffled_shape(shape, block_size, data_format, inverse):
     """Output shape of the shuffle (``inverse=False``) or unshuffle, with ``None`` kept.
 
+    ``block_size`` and ``data_format`` must be canonical (see :mod:`upsample1d._validation`).
     Raises a ValueError naming the offending size wherever that size is static.
     """
     op = "space_to_depth_1d" if inverse else "depth_to_space_1d"
-    if len(shape) != 3:
-        raise ValueError(
-            f"{op} expects a rank-3 input (batch, time, channels) or (batch, channels, time), "
-            f"got shape {tuple(shape)} of rank {len(shape)}."
-        )
+    shape = check.rank3_shape(shape, op)
     batch = shape[0]
-    if data_format == "channels_last":
-        time, channels = shape[1], shape[2]
-    else:
-        time, channels = shape[2], shape[1]
+    time, channels = shape[check.time_axis(data_format)], shape[check.channel_axis(data_format)]
     r = block_size
     if inverse:
         if time is not None and time % r:
             raise ValueError(
                 f"{op}: the time axis ({time}) must be divisible by block_size={r}; "
-                f"input shape {tuple(shape)}, data_format={data_format!r}."
+                f"input shape {shape}, data_format={data_format!r}."
             )
         time = None if time is None else time // r
         channels = None if channels is None else channels * r
@@ -83,7 +58,7 @@ def shuffled_shape(shape, block_size, data_format, inverse):
         if channels is not None and channels % r:
             raise ValueError(
                 f"{op}: the channel axis ({channels}) must be divisible by block_size={r}; "
-                f"input shape {tuple(shape)}, data_format={data_format!r}."
+                f"input shape {shape}, data_format={data_format!r}."
             )
         time = None if time is None else time * r
         channels = None if channels is None else channels // r
@@ -92,29 +67,74 @@ def shuffled_shape(shape, block_size, data_format, inverse):
     return (batch, channels, time)
 
 
-def _check_all(x, block_size, data_format, mode, inverse):
-    block_size = check_factor(block_size)
-    data_format = check_data_format(data_format)
-    mode = check_mode(mode)
-    shuffled_shape(tuple(x.shape), block_size, data_format, inverse)
-    return block_size, data_format, mode
+def _plan(shape, r, data_format, mode, inverse):
+    """``(inner_shape, axes, out_shape)`` of the rearrangement; ``axes`` is None where a
+    reshape alone does it. ``shape`` holds ints or run-time sizes; the batch is always given
+    explicitly (a -1 cannot stand for it when the tensor is empty)."""
+    batch = shape[0]
+    if data_format == "channels_last":
+        _, time, depth = shape
+        if inverse:
+            out_shape = (batch, time // r, depth * r)
+            if mode == "DCR":  # x[b, t*r + i, c] already sits at flat position t*(r*C) + i*C + c
+                return None, None, out_shape
+            return (batch, time // r, r, depth), (0, 1, 3, 2), out_shape
+        channels = depth // r
+        out_shape = (batch, time * r, channels)
+        if mode == "DCR":  # in[b, t, i*C + c] already sits at flat position (t*r + i)*C + c
+            return None, None, out_shape
+        return (batch, time, channels, r), (0, 1, 3, 2), out_shape
+    _, depth, time = shape
+    if inverse:
+        inner_shape = (batch, depth, time // r, r)
+        axes = (0, 3, 1, 2) if mode == "DCR" else (0, 1, 3, 2)
+        return inner_shape, axes, (batch, depth * r, time // r)
+    channels = depth // r
+    out_shape = (batch, channels, time * r)
+    if mode == "DCR":
+        return (batch, r, channels, time), (0, 2, 3, 1), out_shape
+    return (batch, channels, r, time), (0, 1, 3, 2), out_shape
 
 
-# XLA's CPU transposes of 16-bit floats (jax 0.10, TF 2.21) can quiet signalling NaNs and
-# flush subnormals for some shapes; float32/64 and ints move untouched.
-_INT_OF_SAME_WIDTH = {"float16": "int16", "bfloat16": "int16"}
+_PLANS = {}
+_MAX_PLANS = 1024
 
 
-def _rearrange(x, inner_shape, axes, out_shape):
-    """reshape -> transpose -> reshape; 16-bit floats are moved as int16.
+def _cached_plan(x, r, data_format, mode, inverse):
+    """``(inner_shape, axes, out_shape, as_ints)`` for ``x``: :func:`_plan` for its static
+    shape, checked and kept per (shape, dtype, arguments); sizes unknown while tracing (a TF
+    graph with ``None`` time, torch's symbolic sizes) are read at run time, every time."""
+    try:
+        key = (tuple(x.shape), x.dtype, r, data_format, mode, inverse)
+        plan = _PLANS.get(key)
+    except TypeError:  # unhashable symbolic sizes
+        key = plan = None
+    if plan is not None:
+        return plan
+    shuffled_shape(x.shape, r, data_format, inverse)  # static sizes: a clear error here
+    as_ints = keras.backend.standardize_dtype(x.dtype) in _INT_OF_SAME_WIDTH
+    if key is None or any(size is None for size in key[0]):
+        return (*_plan(ops.shape(x), r, data_format, mode, inverse), as_ints)
+    if len(_PLANS) >= _MAX_PLANS:
+        _PLANS.clear()
+    plan = _PLANS[key] = (*_plan(key[0], r, data_format, mode, inverse), as_ints)
+    return plan
+
+
+def _rearrange(x, inner_shape, axes, out_shape, as_ints):
+    """reshape -> transpose -> reshape (a reshape alone where ``axes`` is None); with
+    ``as_ints``, 16-bit floats are moved as int16.
 
     Moved as ints, every bit survives and the views cost nothing. An int view has no
     gradient, so the gradient is given explicitly: the same rearrangement run backwards,
     which is itself exact. (Only for 16-bit floats, since bit views do not export to ONNX.)
     """
+    if axes is None:
+        return _backend.reshape(x, out_shape)
+    if not as_ints:
+        return _backend.reshape(
+            _backend.transpose(_backend.reshape(x, inner_shape), axes), out_shape)
     dtype = keras.backend.standardize_dtype(x.dtype)
-    if dtype not in _INT_OF_SAME_WIDTH:
-        return ops.reshape(ops.transpose(ops.reshape(x, inner_shape), axes), out_shape)
 
     @ops.custom_gradient
     def rearrange(x):
@@ -127,7 +147,7 @@ def _rearrange(x, inner_shape, axes, out_shape):
                 (upstream,) = args
             inverse_axes = tuple(axes.index(i) for i in range(len(axes)))
             transposed_inner = tuple(inner_shape[a] for a in axes)
-            return _rearrange(upstream, transposed_inner, inverse_axes, in_shape)
+            return _rearrange(upstream, transposed_inner, inverse_axes, in_shape, True)
 
         return ops.view(y, dtype), grad
 
@@ -135,86 +155,87 @@ def _rearrange(x, inner_shape, axes, out_shape):
 
 
 def _depth_to_space(x, r, data_format, mode):
-    # Sizes may be dynamic (TF graph mode): take them from ops.shape, and let -1 stand for batch.
-    if data_format == "channels_last":
-        _, time, depth = ops.shape(x)
-        channels = depth // r
-        out_shape = (-1, time * r, channels)
-        if mode == "DCR":
-            # in[b, t, i*C + c] already sits at flat position (t*r + i)*C + c.
-            return ops.reshape(x, out_shape)
-        return _rearrange(x, (-1, time, channels, r), (0, 1, 3, 2), out_shape)
-    _, depth, time = ops.shape(x)
-    channels = depth // r
-    out_shape = (-1, channels, time * r)
-    if mode == "DCR":
-        return _rearrange(x, (-1, r, channels, time), (0, 2, 3, 1), out_shape)
-    return _rearrange(x, (-1, channels, r, time), (0, 1, 3, 2), out_shape)
-
-
-def _assert_time_divisible(x, r, data_format):
-    """An unknown time axis (a TF graph traced with ``None`` time) escapes the static check and
-    would fail in the reshape with a message naming neither the axis nor ``block_size``: check
-    it when the graph runs. JAX and PyTorch always see concrete lengths, and keras.ops has no
-    run-time assertion, so this is the package's one backend branch, TF only."""
-    axis = 1 if data_format == "channels_last" else 2
-    if keras.backend.backend() != "tensorflow" or x.shape[axis] is not None:
-        return x
-    import tensorflow as tf
-
-    check = tf.debugging.assert_equal(
-        tf.shape(x)[axis] % r, 0, message=f"space_to_depth_1d: the time axis must be divisible "
-        f"by block_size={r} ({data_format}); got a length that is not")
-    with tf.control_dependencies([check]):
-        return tf.identity(x)
+    """The shuffle, arguments already canonical (see the module doc)."""
+    plan = _cached_plan(x, r, data_format, mode, inverse=False)
+    x = _backend.check_divisible(
+        x, check.channel_axis(data_format), r,
+        f"depth_to_space_1d: the channel axis must be divisible by block_size={r} "
+        f"({data_format}); got a channel count that is not")
+    return _rearrange(x, *plan)
 
 
 def _space_to_depth(x, r, data_format, mode):
-    x = _assert_time_divisible(x, r, data_format)
-    if data_format == "channels_last":
-        _, time, channels = ops.shape(x)
-        out_shape = (-1, time // r, channels * r)
-        if mode == "DCR":
-            return ops.reshape(x, out_shape)
-        return _rearrange(x, (-1, time // r, r, channels), (0, 1, 3, 2), out_shape)
-    _, channels, time = ops.shape(x)
-    inner_shape = (-1, channels, time // r, r)
-    out_shape = (-1, channels * r, time // r)
-    return _rearrange(x, inner_shape, (0, 3, 1, 2) if mode == "DCR" else (0, 1, 3, 2), out_shape)
+    """The inverse shuffle, arguments already canonical."""
+    plan = _cached_plan(x, r, data_format, mode, inverse=True)
+    x = _backend.check_divisible(
+        x, check.time_axis(data_format), r,
+        f"space_to_depth_1d: the time axis must be divisible by block_size={r} "
+        f"({data_format}); got a length that is not")
+    return _rearrange(x, *plan)
 
 
-class DepthToSpace1D(keras.Operation):
-    """Symbolic form of :func:`depth_to_space_1d` (gives KerasTensors their shape)."""
+_ARGUMENTS = {}
 
-    def __init__(self, block_size, data_format="channels_last", mode="DCR", *, name=None):
+
+def _arguments(block_size, data_format, mode):
+    """Canonical ``(block_size, data_format, mode)``, validated once per distinct call."""
+    key = (type(block_size), block_size, data_format, mode)
+    try:
+        return _ARGUMENTS[key]
+    except (KeyError, TypeError):  # new, or unhashable (and then invalid)
+        pass
+    arguments = (check.positive_int(block_size, "block_size"), check.data_format(data_format),
+                 check.mode(mode))
+    if data_format is not None:  # None follows keras.config, which may change
+        _ARGUMENTS[key] = arguments
+    return arguments
+
+
+class _ShuffleOp(keras.Operation):
+    """Symbolic form of the shuffles (gives KerasTensors their shape)."""
+
+    def __init__(self, block_size, data_format, mode, inverse, *, name=None):
         super().__init__(name=name)
-        self.block_size = check_factor(block_size)
-        self.data_format = check_data_format(data_format)
-        self.mode = check_mode(mode)
+        self.block_size, self.data_format, self.mode = _arguments(block_size, data_format, mode)
+        self.inverse = inverse
 
     def call(self, x):
-        return _depth_to_space(x, self.block_size, self.data_format, self.mode)
+        primitive = _space_to_depth if self.inverse else _depth_to_space
+        return primitive(x, self.block_size, self.data_format, self.mode)
 
     def compute_output_spec(self, x):
-        shape = shuffled_shape(tuple(x.shape), self.block_size, self.data_format, False)
+        shape = shuffled_shape(x.shape, self.block_size, self.data_format, self.inverse)
         return keras.KerasTensor(shape, dtype=x.dtype)
 
 
-class SpaceToDepth1D(keras.Operation):
-    """Symbolic form of :func:`space_to_depth_1d` (gives KerasTensors their shape)."""
+# (tensor type, shape, dtype, the call's own arguments) -> plan, for calls whose arguments and
+# static shape were checked and whose plan is backend-native reshapes (no 16-bit int view):
+# a repeated call costs one dict lookup before the reshape.
+_CHECKED_CALLS = {}
 
-    def __init__(self, block_size, data_format="channels_last", mode="DCR", *, name=None):
-        super().__init__(name=name)
-        self.block_size = check_factor(block_size)
-        self.data_format = check_data_format(data_format)
-        self.mode = check_mode(mode)
 
-    def call(self, x):
-        return _space_to_depth(x, self.block_size, self.data_format, self.mode)
-
-    def compute_output_spec(self, x):
-        shape = shuffled_shape(tuple(x.shape), self.block_size, self.data_format, True)
-        return keras.KerasTensor(shape, dtype=x.dtype)
+def _public(x, block_size, data_format, mode, inverse):
+    try:
+        key = (x.__class__, x.shape, x.dtype, block_size, data_format, mode, inverse)
+        plan = _CHECKED_CALLS.get(key)
+    except (AttributeError, TypeError):  # not a tensor, or unhashable arguments
+        key = plan = None
+    if plan is not None:
+        return _rearrange(x, *plan)
+    if isinstance(x, keras.KerasTensor):
+        return _ShuffleOp(block_size, data_format, mode, inverse).symbolic_call(x)
+    x = _backend.as_tensor(x)
+    r, data_format_, mode_ = _arguments(block_size, data_format, mode)
+    with _backend.device_scope(x):
+        primitive = _space_to_depth if inverse else _depth_to_space
+        y = primitive(x, r, data_format_, mode_)
+    plan = _cached_plan(x, r, data_format_, mode_, inverse)
+    static = key is not None and key[0] is x.__class__ and None not in tuple(x.shape)
+    if static and not plan[3] and data_format is not None:
+        if len(_CHECKED_CALLS) >= _MAX_PLANS:
+            _CHECKED_CALLS.clear()
+        _CHECKED_CALLS[key] = plan
+    return y
 
 
 def depth_to_space_1d(x, block_size, data_format="channels_last", mode="DCR"):
@@ -233,7 +254,8 @@ def depth_to_space_1d(x, block_size, data_format="channels_last", mode="DCR"):
 
     channels_last with DCR is a single reshape; the other three cases are reshape,
     one transpose, reshape. Every bit of every element is kept, for any dtype. The gradient
-    is :func:`space_to_depth_1d` with the same arguments.
+    is :func:`space_to_depth_1d` with the same arguments. An empty time axis gives an empty
+    result of the right shape. A torch tensor stays on its device.
 
     Args:
         x: rank-3 tensor (or KerasTensor; batch and time may be ``None``).
@@ -246,17 +268,13 @@ def depth_to_space_1d(x, block_size, data_format="channels_last", mode="DCR"):
     >>> import numpy as np
     >>> from keras.ops import convert_to_numpy
     >>> from upsample1d.ops import depth_to_space_1d
-    >>> x = np.arange(6).reshape(1, 1, 6)            # one step, 6 = r*C channels
+    >>> x = np.arange(6, dtype="int32").reshape(1, 1, 6)    # one step, 6 = r*C channels
     >>> convert_to_numpy(depth_to_space_1d(x, 2))[0].tolist()           # r=2, C=3
     [[0, 1, 2], [3, 4, 5]]
     >>> convert_to_numpy(depth_to_space_1d(x, 2, mode="CRD"))[0].tolist()
     [[0, 2, 4], [1, 3, 5]]
     """
-    if isinstance(x, keras.KerasTensor):
-        return DepthToSpace1D(block_size, data_format, mode).symbolic_call(x)
-    x = ops.convert_to_tensor(x)
-    r, data_format, mode = _check_all(x, block_size, data_format, mode, inverse=False)
-    return _depth_to_space(x, r, data_format, mode)
+    return _public(x, block_size, data_format, mode, inverse=False)
 
 
 def space_to_depth_1d(x, block_size, data_format="channels_last", mode="DCR"):
@@ -277,14 +295,10 @@ def space_to_depth_1d(x, block_size, data_format="channels_last", mode="DCR"):
     >>> import numpy as np
     >>> from keras.ops import convert_to_numpy
     >>> from upsample1d.ops import space_to_depth_1d
-    >>> x = np.arange(6).reshape(1, 2, 3)            # 2 steps, C=3
+    >>> x = np.arange(6, dtype="int32").reshape(1, 2, 3)    # 2 steps, C=3
     >>> convert_to_numpy(space_to_depth_1d(x, 2))[0].tolist()
     [[0, 1, 2, 3, 4, 5]]
     >>> convert_to_numpy(space_to_depth_1d(x, 2, mode="CRD"))[0].tolist()
     [[0, 3, 1, 4, 2, 5]]
     """
-    if isinstance(x, keras.KerasTensor):
-        return SpaceToDepth1D(block_size, data_format, mode).symbolic_call(x)
-    x = ops.convert_to_tensor(x)
-    r, data_format, mode = _check_all(x, block_size, data_format, mode, inverse=True)
-    return _space_to_depth(x, r, data_format, mode)
+    return _public(x, block_size, data_format, mode, inverse=True)

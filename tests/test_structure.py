@@ -1,0 +1,94 @@
+"""The shape of the code a maintainer can change: no import cycle inside ``upsample1d``, no
+function over 60 lines of code (docstrings excluded), and ``import upsample1d`` (or its
+command line) imports no framework."""
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "upsample1d"
+MAX_LINES = 60
+
+
+def _modules():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        yield name, path
+
+
+def _imports(name, path):
+    """Every upsample1d module ``name`` imports, at any depth of its code."""
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("upsample1d"))
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1]
+                                + ([base] if base else []))
+            if base.startswith("upsample1d"):
+                found.add(base)
+                found.update(f"{base}.{a.name}" for a in node.names)
+    return found
+
+
+def test_no_import_cycle_inside_the_package():
+    modules = dict(_modules())
+    graph = {name: {m for m in _imports(name, path) if m in modules and m != name}
+             for name, path in modules.items()}
+    # A module's package __init__ runs first; the lazy top-level package imports nothing.
+    state, stack = {}, []
+
+    def visit(name):
+        state[name] = "open"
+        stack.append(name)
+        for other in sorted(graph[name]):
+            if state.get(other) == "open":
+                cycle = stack[stack.index(other):] + [other]
+                pytest.fail("import cycle: " + " -> ".join(cycle))
+            if other not in state:
+                visit(other)
+        stack.pop()
+        state[name] = "done"
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name)
+
+
+def _code_lines(node):
+    body = node.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        docstring = body[0].end_lineno - body[0].lineno + 1
+    else:
+        docstring = 0
+    return node.end_lineno - node.lineno + 1 - docstring
+
+
+def test_no_function_over_60_lines_of_code():
+    long = []
+    for name, path in _modules():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = _code_lines(node)
+                if lines > MAX_LINES:
+                    long.append(f"{name}.{node.name}: {lines} lines")
+    assert not long, long
+
+
+def test_importing_the_package_and_its_command_line_imports_no_framework():
+    code = ("import sys, upsample1d, upsample1d.cli, upsample1d._validation; "
+            "upsample1d.cli.build_parser(); "
+            "print(sorted(m for m in ('keras', 'jax', 'tensorflow', 'torch') if m in sys.modules))")
+    env = {**os.environ, "PYTHONPATH": str(PACKAGE.parent)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, timeout=60, check=True).stdout
+    assert out.strip() == "[]", out

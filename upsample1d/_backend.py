@@ -1,0 +1,228 @@
+"""The package's only backend branches, each with the reason it cannot be plain ``keras.ops``.
+
+Everything else in ``upsample1d`` is written once with ``keras.ops``. What is here:
+
+- :func:`device_scope` (PyTorch): Keras' torch backend moves every tensor an op touches to its
+  default device (``cuda`` on a GPU host), so a shuffle of a CPU tensor would come back on the
+  GPU. Ops and layers run under the device of their input instead.
+- :func:`conv` and :func:`conv_transpose` (TensorFlow): without oneDNN (every CPU that is not
+  an Intel one with AVX-512, or with ``TF_ENABLE_ONEDNN_OPTS=0``) TensorFlow's CPU kernels run
+  only NWC convolutions; an NCW one raises ``UnimplementedError``. Where no GPU is visible,
+  channels_first convolutions run as channels_last between two transposes: the same numbers.
+- :data:`DEPTHWISE_BANKS` (PyTorch): a fixed filter bank applied to every channel runs either
+  with the channels folded into the batch, as one single-channel conv (XLA, JAX and
+  TensorFlow, run that fastest), or as one depthwise conv, strided for decimation (PyTorch's
+  CPU convolution runs a batch of thousands of one-channel signals slowly: at 8 x 256 x 8192,
+  factor 2, its depthwise form is 2-3x faster forward and backward). Same multiply-adds,
+  same numbers to float rounding.
+- :func:`check_divisible` (TensorFlow): in a graph traced with an unknown length or channel
+  count, the static checks cannot see the size, and a reshape would fail with a message that
+  names neither the axis nor the argument. keras.ops has no run-time assertion.
+- :func:`constant` (all): fixed filter banks are NumPy arrays; converting them on every eager
+  call is a host-to-device copy. Eagerly they are converted once per dtype and device and
+  cached; while jax.jit or tf.function traces, a fresh constant is made (a cached traced value
+  would leak out of its trace). On torch the conversion is ``torch.tensor`` (a copy), which
+  TorchDynamo can trace (Keras' reads NumPy attributes it cannot), and torch.compile uses a
+  cached tensor as a graph constant.
+- :func:`reshape` and :func:`transpose` (all): ``keras.ops`` first walks its arguments for
+  symbolic tensors (a pytree traversal: tens of microseconds per call on torch, more than the
+  reshape itself); the shuffle, which has ruled them out already, calls the active backend's
+  implementation directly (Keras' own ``keras.src.backend.numpy``, which ``keras.ops``
+  dispatches to). On torch that implementation also calls ``x.to(device)`` on every call (it
+  compares a ``torch.device`` with a string), so there the shuffle calls ``torch.reshape`` and
+  ``torch.permute``, which never move data.
+- :func:`as_tensor` is not a branch but the one place where NumPy input becomes a tensor with
+  its bits kept (16-bit floats travel as int16, which Keras would otherwise round-trip through
+  float32 on torch) and with a warning where the backend changes the dtype (JAX without x64
+  holds float64 as float32).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+
+import keras
+import numpy as np
+from keras import ops
+
+BACKEND = keras.backend.backend()
+_NULL_SCOPE = contextlib.nullcontext()
+_SIXTEEN_BIT_FLOATS = ("float16", "bfloat16")
+
+if BACKEND == "torch":
+    import torch
+
+    reshape, transpose = torch.reshape, torch.permute
+else:
+    try:  # the backend's implementation behind keras.ops (private; fall back if it moves)
+        from keras.src.backend import numpy as _backend_numpy
+
+        reshape, transpose = _backend_numpy.reshape, _backend_numpy.transpose
+    except ImportError:  # pragma: no cover - depends on the Keras version
+        reshape, transpose = ops.reshape, ops.transpose
+
+
+# --- devices (torch) ------------------------------------------------------------------------
+
+def compiling():
+    """Whether TorchDynamo is tracing (torch.compile, torch.export): it traces NumPy code but
+    not NumPy attributes such as ``flags``."""
+    if BACKEND != "torch":
+        return False
+    import torch
+
+    return torch.compiler.is_compiling()
+
+
+_TORCH_DEVICE_NAMES = {}
+
+
+def _torch_device_name(name):
+    """Keras' torch device name (e.g. "cuda") as a torch device's ``str`` ("cuda:0")."""
+    full = _TORCH_DEVICE_NAMES.get(name)
+    if full is None:
+        import torch
+
+        device = torch.device(name)
+        if device.index is None and device.type == "cuda":
+            device = torch.device("cuda", torch.cuda.current_device())
+        full = _TORCH_DEVICE_NAMES[name] = str(device)
+    return full
+
+
+def device_scope(x):
+    """A context in which Keras ops keep ``x``'s device (a no-op except for torch tensors)."""
+    if BACKEND != "torch" or not ops.is_tensor(x) or compiling():
+        return _NULL_SCOPE
+    from keras.src.backend.torch.core import get_device
+
+    device = str(x.device)
+    if device == _torch_device_name(get_device()):
+        return _NULL_SCOPE
+    return keras.device(device)
+
+
+# --- convolutions (TensorFlow without oneDNN; the decimator's form) ------------------------
+
+DEPTHWISE_BANKS = BACKEND == "torch"
+
+_TF_CPU_ONLY = None
+
+
+def _needs_nwc(data_format):
+    global _TF_CPU_ONLY
+    if BACKEND != "tensorflow" or data_format != "channels_first":
+        return False
+    if _TF_CPU_ONLY is None:
+        import tensorflow as tf
+
+        _TF_CPU_ONLY = not tf.config.list_logical_devices("GPU")
+    return _TF_CPU_ONLY
+
+
+def _swap(x):
+    return ops.transpose(x, (0, 2, 1))
+
+
+def conv(x, kernel, padding="valid", data_format="channels_last", strides=1):
+    """``keras.ops.conv`` for rank-3 ``x``; channels_first runs as channels_last where the
+    backend's CPU kernels cannot run it (TensorFlow without oneDNN)."""
+    if _needs_nwc(data_format):
+        return _swap(ops.conv(_swap(x), kernel, strides=strides, padding=padding,
+                              data_format="channels_last"))
+    return ops.conv(x, kernel, strides=strides, padding=padding, data_format=data_format)
+
+
+def conv_transpose(x, kernel, strides, padding="same", data_format="channels_last"):
+    """``keras.ops.conv_transpose`` for rank-3 ``x``, with the same fallback as :func:`conv`."""
+    if _needs_nwc(data_format):
+        return _swap(ops.conv_transpose(_swap(x), kernel, strides=strides, padding=padding,
+                                        data_format="channels_last"))
+    return ops.conv_transpose(x, kernel, strides=strides, padding=padding,
+                              data_format=data_format)
+
+
+# --- run-time size checks (TensorFlow graphs with unknown sizes) ----------------------------
+
+def check_divisible(x, axis, divisor, message):
+    """``x``, checked when the graph runs to have ``x.shape[axis] % divisor == 0`` if that size
+    is unknown while tracing; ``message`` is the error's text."""
+    if BACKEND != "tensorflow" or x.shape[axis] is not None or divisor == 1:
+        return x
+    import tensorflow as tf
+
+    check = tf.debugging.assert_equal(tf.shape(x)[axis] % divisor, 0, message=message)
+    with tf.control_dependencies([check]):
+        return tf.identity(x)
+
+
+# --- constants ------------------------------------------------------------------------------
+
+_CONSTANTS = {}
+_MAX_CONSTANTS = 512
+
+
+def _tracing(like):
+    if BACKEND == "jax":
+        import jax
+
+        return isinstance(like, jax.core.Tracer)
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        return not tf.executing_eagerly()
+    return compiling()
+
+
+def _new_constant(array, dtype, like):
+    if BACKEND == "torch":  # Keras' conversion reads NumPy attributes TorchDynamo cannot trace
+        import torch
+
+        # TorchDynamo traces NumPy code as tensors, which torch.tensor would warn about
+        # copying; eagerly, a copy (torch.as_tensor warns on read-only arrays).
+        convert = torch.as_tensor if compiling() else torch.tensor
+        return convert(array, dtype=getattr(torch, keras.backend.standardize_dtype(dtype)),
+                       device=like.device)
+    return ops.convert_to_tensor(array, dtype=dtype)
+
+
+def constant(array, dtype, like, key):
+    """``array`` (NumPy) as a tensor of ``dtype`` next to ``like``; cached under ``key`` (which
+    must identify ``array``'s contents) when running eagerly, not cached if ``key`` is None."""
+    if key is None:
+        return _new_constant(array, dtype, like)
+    device = str(like.device) if BACKEND == "torch" else None
+    full_key = (key, keras.backend.standardize_dtype(dtype), device)
+    cached = _CONSTANTS.get(full_key)
+    if cached is not None and (BACKEND == "torch" or not _tracing(like)):
+        return cached  # torch.compile takes a cached tensor as a constant of the graph
+    if _tracing(like):
+        return _new_constant(array, dtype, like)
+    if len(_CONSTANTS) >= _MAX_CONSTANTS:
+        _CONSTANTS.clear()
+    cached = _CONSTANTS[full_key] = _new_constant(array, dtype, like)
+    return cached
+
+
+# --- input conversion -----------------------------------------------------------------------
+
+def as_tensor(x):
+    """``x`` as a tensor of the active backend: tensors pass through untouched; NumPy arrays
+    keep every bit; a dtype the backend cannot hold gives a warning naming both dtypes."""
+    if ops.is_tensor(x):
+        return x
+    if not isinstance(x, (np.ndarray, np.generic)):
+        return ops.convert_to_tensor(x)
+    dtype = keras.backend.standardize_dtype(x.dtype)
+    if dtype in _SIXTEEN_BIT_FLOATS:
+        bits = ops.convert_to_tensor(np.ascontiguousarray(x).view(np.int16))
+        return ops.view(bits, dtype)
+    tensor = ops.convert_to_tensor(x)
+    converted = keras.backend.standardize_dtype(tensor.dtype)
+    if converted != dtype:
+        warnings.warn(
+            f"the {BACKEND} backend holds this NumPy {dtype} input as {converted} (on JAX, "
+            "enable 64-bit types with jax.config.update('jax_enable_x64', True)); values that "
+            f"{converted} cannot represent are changed.", UserWarning, stacklevel=4)
+    return tensor
