@@ -1,5 +1,16 @@
-"""Keras layers; all registered for serialization under the ``upsample1d`` package."""
+"""Keras layers; all registered for serialization under the ``upsample1d`` package.
 
+Naming rule: the shuffle layers take ``block_size`` (as Keras' ``depth_to_space``); every
+layer that resamples with weights takes ``factor``.
+"""
+
+from upsample1d.layers.downsamplers import (
+    DOWNSAMPLERS,
+    Downsample1D,
+    FilteredDownsample1D,
+    SpaceToDepthConv1D,
+    StridedConv1D,
+)
 from upsample1d.layers.shuffle import SpaceToDepth1D, Subpixel1D
 from upsample1d.layers.upsamplers import (
     UPSAMPLERS,
@@ -17,4 +28,13 @@ __all__ = [
     "Subpixel1D",
     "TransposedConvUpsample1D",
     "Upsample1D",
+    "DOWNSAMPLERS",
+    "Downsample1D",
+    "FilteredDownsample1D",
+    "SpaceToDepthConv1D",
+    "StridedConv1D",
 ]
+
+from upsample1d.layers.activations import AliasFreeActivation1D, Snake1D  # noqa: E402
+
+__all__ += ["AliasFreeActivation1D", "Snake1D"]

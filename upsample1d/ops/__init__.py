@@ -1,26 +1,36 @@
-"""Functional ops, pure ``keras.ops``: one implementation for JAX, TensorFlow and PyTorch."""
+"""Functional ops, pure ``keras.ops``: one implementation for JAX, TensorFlow and PyTorch.
 
+Naming rule: the shuffles take ``block_size`` (as Keras' ``depth_to_space``); every op that
+resamples takes ``factor``.
+"""
+
+import warnings
+
+from upsample1d.ops.downsample import (
+    decimate_1d,
+    downsample_average_1d,
+    downsample_sinc_1d,
+    polyphase_downsample_1d,
+)
 from upsample1d.ops.interpolate import (
-    Upsample1DOp,
     linear_bank,
     polyphase_upsample_1d,
     sinc_bank,
+    sinc_prototype,
     upsample_linear_1d,
     upsample_nearest_1d,
     upsample_sinc_1d,
 )
-from upsample1d.ops.shuffle import (
-    DepthToSpace1D,
-    SpaceToDepth1D,
-    depth_to_space_1d,
-    space_to_depth_1d,
-)
+from upsample1d.ops.shuffle import depth_to_space_1d, space_to_depth_1d
+
+# The fixed upsamplers, each called as op(x, factor, data_format=...).
+UPSAMPLING_OPS = (upsample_nearest_1d, upsample_linear_1d, upsample_sinc_1d)
+# The fixed downsamplers, each called as op(x, factor, data_format=...).
+DOWNSAMPLING_OPS = (downsample_sinc_1d, downsample_average_1d, decimate_1d)
 
 __all__ = [
-    "DepthToSpace1D",
-    "SpaceToDepth1D",
+    "UPSAMPLING_OPS",
     "depth_to_space_1d",
-    "Upsample1DOp",
     "linear_bank",
     "polyphase_upsample_1d",
     "sinc_bank",
@@ -28,4 +38,41 @@ __all__ = [
     "upsample_linear_1d",
     "upsample_nearest_1d",
     "upsample_sinc_1d",
+    "DOWNSAMPLING_OPS",
+    "decimate_1d",
+    "downsample_average_1d",
+    "downsample_sinc_1d",
+    "polyphase_downsample_1d",
+    "sinc_prototype",
 ]
+
+# Operations are private, as in Keras; these names were public in 0.1.
+_MOVED = {"DepthToSpace1D": "depth_to_space_1d", "SpaceToDepth1D": "space_to_depth_1d",
+          "Upsample1DOp": "upsample_nearest_1d / upsample_linear_1d / upsample_sinc_1d"}
+
+
+def __getattr__(name):
+    if name in _MOVED:
+        warnings.warn(
+            f"upsample1d.ops.{name} (a keras.Operation) is private since 0.2; call "
+            f"{_MOVED[name]} (it returns symbolic tensors for KerasTensor inputs).",
+            DeprecationWarning, stacklevel=2)
+        from upsample1d.ops import interpolate, shuffle
+
+        if name == "Upsample1DOp":
+            return interpolate._UpsampleOp
+        inverse = name == "SpaceToDepth1D"
+
+        def operation(block_size, data_format="channels_last", mode="DCR", *, name=None):
+            return shuffle._ShuffleOp(block_size, data_format, mode, inverse, name=name)
+
+        return operation
+    raise AttributeError(f"module 'upsample1d.ops' has no attribute {name!r}")
+
+from upsample1d.ops.alias_free import (  # noqa: E402
+    downsample_alias_free_1d,
+    kaiser_sinc_filter,
+    upsample_alias_free_1d,
+)
+
+__all__ += ["downsample_alias_free_1d", "kaiser_sinc_filter", "upsample_alias_free_1d"]

@@ -1,0 +1,250 @@
+"""Periodic and anti-aliased activations for audio generators (BigVGAN, Lee et al. 2023).
+
+- :class:`Snake1D`: ``x + sin^2(alpha x) / alpha`` with a learnable ``alpha`` per channel
+  (Ziyin et al. 2020), or SnakeBeta's ``x + sin^2(alpha x) / beta``;
+- :class:`AliasFreeActivation1D`: any activation run at ``up`` times the rate between an
+  exact windowed-sinc upsampler and a low-pass decimator, as alias-free-torch's
+  ``Activation1d``, on every backend (:mod:`upsample1d.ops.alias_free`).
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import ops
+
+from upsample1d import _validation as check
+from upsample1d.layers._base import Layer
+from upsample1d.ops.alias_free import FILTERS, _downsample, _upsample, check_kernel_size
+
+SNAKES = {"snake": False, "snakebeta": True}
+# keras.activations that mix samples along an axis: not a pointwise nonlinearity
+NOT_ELEMENTWISE = ("softmax", "log_softmax", "glu", "sparsemax")
+EPSILON = 1e-9  # BigVGAN's no_div_by_zero
+
+
+@keras.saving.register_keras_serializable(package="upsample1d")
+class Snake1D(Layer):
+    """Snake: ``y = x + sin^2(alpha_c x) / (beta_c + 1e-9)``, one ``alpha`` (and ``beta``)
+    per channel ``c``, learnable; ``beta = alpha`` unless ``use_beta`` (SnakeBeta).
+
+    As BigVGAN's ``Snake`` / ``SnakeBeta`` (activations.py): the parameters start at ``alpha``
+    (both of them); with ``alpha_logscale=True`` they are stored as logs and exponentiated in
+    every call (BigVGAN's ``alpha_logscale``: the weights start at ``log(alpha)``, 0 for the
+    default ``alpha=1.0``, where BigVGAN starts at 0 whatever ``alpha`` is). The ``1e-9`` is
+    BigVGAN's guard against a division by zero; ``1 / (beta + 1e-9)`` is also clipped to the
+    largest finite value of the compute dtype, so a ``beta`` near 0 gives no inf or NaN in
+    float16. ``trainable=False`` freezes the parameters (BigVGAN's ``alpha_trainable``).
+
+    Args:
+        alpha: initial ``alpha`` (and ``beta``), a positive number (default 1.0).
+        use_beta: learn a separate ``beta`` (SnakeBeta; default False).
+        alpha_logscale: store ``log(alpha)`` (and ``log(beta)``) (default False).
+        data_format: ``"channels_last"``, ``"channels_first"`` or ``None`` (Keras' default).
+
+    Input and output shape: ``(B, T, C)`` (channels_last) or ``(B, C, T)``; weights
+    ``alpha`` (and ``beta``) of shape ``(C,)``.
+
+    Example:
+    >>> import numpy as np
+    >>> from keras.ops import convert_to_numpy
+    >>> from upsample1d.layers import Snake1D
+    >>> y = Snake1D()(np.full((1, 1, 2), np.pi / 2, np.float32))  # pi/2 + sin^2(pi/2) / 1
+    >>> np.round(convert_to_numpy(y).astype(float), 4).tolist()
+    [[[2.5708, 2.5708]]]
+    """
+
+    def __init__(self, alpha=1.0, use_beta=False, alpha_logscale=False, data_format=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.alpha_init = check.positive_number(alpha, "alpha")
+        self.use_beta = bool(use_beta)
+        self.alpha_logscale = bool(alpha_logscale)
+        self.data_format = check.data_format(data_format)
+        self.input_spec = keras.layers.InputSpec(ndim=3)
+
+    def build(self, input_shape):
+        input_shape = check.rank3_shape(input_shape, "Snake1D")
+        channels = input_shape[check.channel_axis(self.data_format)]
+        if channels is None:
+            raise ValueError(f"Snake1D needs a known channel dimension, got input shape "
+                             f"{input_shape} ({self.data_format}).")
+        start = np.log(self.alpha_init) if self.alpha_logscale else self.alpha_init
+        self.alpha = self.add_weight(name="alpha", shape=(channels,),
+                                     initializer=keras.initializers.Constant(start))
+        self.beta = None
+        if self.use_beta:
+            self.beta = self.add_weight(name="beta", shape=(channels,),
+                                        initializer=keras.initializers.Constant(start))
+
+    def call(self, inputs):
+        return self.snake(inputs, self.data_format)
+
+    def snake(self, x, data_format):
+        """The activation on ``x`` laid out as ``data_format`` (the layer must be built)."""
+        shape = (1, 1, -1) if data_format == "channels_last" else (1, -1, 1)
+        alpha = ops.cast(self.alpha, x.dtype)
+        beta = alpha if self.beta is None else ops.cast(self.beta, x.dtype)
+        if self.alpha_logscale:
+            alpha = ops.exp(alpha)
+            beta = alpha if self.beta is None else ops.exp(beta)
+        largest = 65504.0 if keras.backend.standardize_dtype(x.dtype) == "float16" else 3e38
+        inverse = ops.clip(1.0 / (beta + EPSILON), -largest, largest)
+        alpha, inverse = ops.reshape(alpha, shape), ops.reshape(inverse, shape)
+        return x + inverse * ops.square(ops.sin(x * alpha))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "alpha": self.alpha_init, "use_beta": self.use_beta,
+                "alpha_logscale": self.alpha_logscale, "data_format": self.data_format}
+
+
+def _activation(activation):
+    """``(name or None, callable)`` for the ``activation`` argument of the layer below."""
+    if isinstance(activation, dict):  # a serialized layer or function (get_config)
+        activation = keras.saving.deserialize_keras_object(activation)
+    if isinstance(activation, str):
+        name = activation.lower()
+        if name in SNAKES:
+            return name, Snake1D(use_beta=SNAKES[name], data_format="channels_first")
+        if activation in NOT_ELEMENTWISE:
+            raise ValueError(f"`activation` must act on each sample alone; {activation!r} "
+                             f"mixes samples along an axis, got activation={activation!r}.")
+        try:
+            return activation, keras.activations.get(activation)
+        except ValueError:
+            raise ValueError(f"`activation` must be a Keras activation name, 'snake', "
+                             f"'snakebeta' or a callable, got activation={activation!r}."
+                             ) from None
+    if not callable(activation):
+        raise TypeError(f"`activation` must be a Keras activation name, 'snake', 'snakebeta' "
+                        f"or a callable, got {activation!r} of type "
+                        f"{type(activation).__name__}.")
+    name = getattr(activation, "__name__", None)
+    if isinstance(name, str) and name not in NOT_ELEMENTWISE:
+        try:  # a Keras activation passed as a function: keep its name
+            if keras.activations.get(name) is activation:
+                return name, activation
+        except (ValueError, TypeError):
+            pass
+    return None, activation
+
+
+@keras.saving.register_keras_serializable(package="upsample1d")
+class AliasFreeActivation1D(Layer):
+    """An activation applied at ``up`` times the sample rate: upsample with a windowed sinc,
+    apply the nonlinearity, low-pass at the input Nyquist and downsample by ``down``, as
+    alias-free-torch's ``Activation1d`` (BigVGAN's anti-aliased multi-periodicity block).
+
+    ``y = D(f(U(x)))`` with ``U`` = :func:`~upsample1d.ops.upsample_alias_free_1d`
+    ``(up, up_kernel_size)`` and ``D`` = :func:`~upsample1d.ops.downsample_alias_free_1d`
+    ``(down, down_kernel_size)``, both with replicated edges; with ``h_r`` =
+    ``kaiser_sinc_filter(0.5 / r, 0.6 / r, K)``:
+    ``U(x)[t*up + i] = up * sum_s h_up[(t - s) up + i + (K_up - up) // 2] x_p[s]`` and
+    ``D(v)[t] = sum_k h_down[k] v_e[t down + k - (K_down // 2 - 1)]`` (even ``K_down``).
+    ``U`` runs as ``up`` phases at the input rate then the shuffle, ``D`` as ``down``
+    phases folded from the high-rate signal and one convolution at the output rate: nothing
+    is computed on zero-stuffed samples or thrown away. ``filter="sinc_bank"`` swaps both
+    filters for :func:`~upsample1d.ops.sinc_bank`'s design. A nonlinearity makes harmonics
+    above the input Nyquist; at the higher rate they fit, and the low-pass removes them
+    instead of letting them fold back (alias) into the band (:func:`upsample1d.artifacts.
+    measure_aliasing` measures how much). Alignment: with the ``"alias_free_torch"`` filters
+    the output lags the input by ``0`` samples for ``up = down = 2`` (BigVGAN) but by a
+    fraction of a sample at other ratios (1/3 at 3, 1/4 at 4: alias-free-torch's upsampler
+    is half-pixel aligned, its decimator is not), kept for parity; ``"sinc_bank"`` is
+    centred at every ratio.
+
+    Args:
+        activation: a Keras activation name (``"tanh"``, ``"leaky_relu"``, ...),
+            ``"snake"`` / ``"snakebeta"`` (a :class:`Snake1D` sub-layer with a learnable
+            ``alpha`` (and ``beta``) per channel), a :class:`Snake1D` or other Keras layer,
+            or a callable. Names and ``Snake1D`` run on the internal channels_first layout;
+            other callables and layers get the layer's ``data_format``.
+        up, down: the ratios (default 2, 2); output length ``ceil(T * up / down)``.
+        up_kernel_size, down_kernel_size: filter lengths (default 12, as alias-free-torch),
+            ``up_kernel_size > up``.
+        data_format: ``"channels_last"``, ``"channels_first"`` or ``None`` (Keras' default).
+        filter: ``"alias_free_torch"`` (default: bit-for-bit the design of alias-free-torch
+            0.0.6, to within float32 rounding) or ``"sinc_bank"``.
+
+    Input shape: ``(B, T, C)`` (channels_last) or ``(B, C, T)``.
+    Output shape: ``(B, ceil(T * up / down), C)`` or ``(B, C, ceil(T * up / down))``.
+
+    Example:
+    >>> import keras
+    >>> from upsample1d.layers import AliasFreeActivation1D
+    >>> AliasFreeActivation1D("snake")(keras.Input((None, 32))).shape
+    (None, None, 32)
+    """
+
+    def __init__(self, activation, up=2, down=2, up_kernel_size=12, down_kernel_size=12,
+                 data_format=None, filter="alias_free_torch", **kwargs):
+        super().__init__(**kwargs)
+        self.up = check.positive_int(up, "up")
+        self.down = check.positive_int(down, "down")
+        self.filter = check.choice(filter, "filter", FILTERS)
+        self.up_kernel_size = check_kernel_size(up_kernel_size, self.up, "up_kernel_size",
+                                                self.filter, True)
+        self.down_kernel_size = check_kernel_size(down_kernel_size, self.down,
+                                                  "down_kernel_size", self.filter, False)
+        self.data_format = check.data_format(data_format)
+        self.activation_name, self.activation = _activation(activation)
+        self.input_spec = keras.layers.InputSpec(ndim=3)
+
+    @property
+    def _on_channels_first(self):
+        """Whether the activation may see the internal channels_first layout."""
+        return self.activation_name is not None or isinstance(self.activation, Snake1D)
+
+    def build(self, input_shape):
+        input_shape = check.rank3_shape(input_shape, "AliasFreeActivation1D")
+        if isinstance(self.activation, keras.layers.Layer) and not self.activation.built:
+            shape = list(input_shape)  # what the activation sees: the high-rate signal
+            axis = check.time_axis(self.data_format)
+            shape[axis] = None if shape[axis] is None else shape[axis] * self.up
+            if isinstance(self.activation, Snake1D) and \
+                    self.activation.data_format != self.data_format:
+                shape[1], shape[2] = shape[2], shape[1]  # it builds in its own layout
+            self.activation.build(tuple(shape))
+
+    def _activate(self, x):
+        """The activation on the high-rate signal ``x``, laid out channels_first."""
+        if isinstance(self.activation, Snake1D):
+            return self.activation.snake(x, "channels_first")
+        if self._on_channels_first or self.data_format == "channels_first":
+            return self.activation(x)
+        return ops.transpose(self.activation(ops.transpose(x, (0, 2, 1))), (0, 2, 1))
+
+    def call(self, inputs):
+        dtype = keras.backend.standardize_dtype(inputs.dtype)
+        if "float" not in dtype:
+            raise TypeError(f"AliasFreeActivation1D needs a floating-point input, got dtype "
+                            f"{dtype}.")
+        x = inputs
+        if self.data_format == "channels_last":
+            x = ops.transpose(x, (0, 2, 1))
+        x = _upsample(x, self.up, self.up_kernel_size, self.filter, "channels_first")
+        x = self._activate(x)
+        x = _downsample(x, self.down, self.down_kernel_size, self.filter, "channels_first")
+        return ops.transpose(x, (0, 2, 1)) if self.data_format == "channels_last" else x
+
+    def compute_output_shape(self, input_shape):
+        shape = list(input_shape)
+        axis = check.time_axis(self.data_format)
+        if shape[axis] is not None:
+            shape[axis] = -(-shape[axis] * self.up // self.down)
+        return tuple(shape)
+
+    def get_config(self):
+        if self.activation_name is not None:
+            activation = self.activation_name
+        elif isinstance(self.activation, keras.layers.Layer):
+            activation = keras.saving.serialize_keras_object(self.activation)
+        else:
+            activation = keras.activations.serialize(self.activation)
+        return {**super().get_config(), "activation": activation, "up": self.up,
+                "down": self.down, "up_kernel_size": self.up_kernel_size,
+                "down_kernel_size": self.down_kernel_size, "data_format": self.data_format,
+                "filter": self.filter}
