@@ -202,3 +202,45 @@ def test_plot_spectrograms(tmp_path):
     fig = artifacts.plot_spectrograms(reports, path=path, ncols=2)
     assert path.stat().st_size > 1000
     assert len([ax for ax in fig.axes if ax.get_visible()]) >= 3
+
+
+def zero_stuffing(x):
+    """Zero-stuffing by 2: images at full level (0 dB)."""
+    stuffed = keras.ops.stack([x, keras.ops.zeros_like(x)], axis=2)
+    return keras.ops.reshape(stuffed, (x.shape[0], x.shape[1] * 2, x.shape[2]))
+
+
+def test_replicas_near_dc_and_nyquist_are_counted():
+    """Every image is counted once, wherever it folds: with factor 2 a sine on bin 1 has its
+    only image on the bin next to the output Nyquist."""
+    assert artifacts.image_bins(16000, 2, 1) == [15999]
+    assert artifacts.image_bins(16000, 4, 1000) == [15000, 17000, 31000]
+    for sine_hz in (1, 2, 1000):
+        report = measure(zero_stuffing, sine_hz=sine_hz)
+        assert abs(report.replica_db) < 0.5, (sine_hz, report.replica_db)
+
+
+def test_measure_refuses_factor_one_and_bad_trim():
+    with pytest.raises(ValueError, match="factor >= 2.*factor 1"):
+        measure(lambda x: x)
+    with pytest.raises(ValueError, match="factor >= 2"):
+        measure(upsample_nearest_1d, factor=1)
+    with pytest.raises(ValueError, match="trim=-5"):
+        measure(upsample_nearest_1d, factor=2, trim=-5)
+    with pytest.raises(TypeError, match="trim"):
+        measure(upsample_nearest_1d, factor=2, trim=2.5)
+    with pytest.raises(ValueError, match=r"`trim` \(9000\)"):
+        measure(upsample_nearest_1d, factor=2, trim=9000)
+    assert measure(upsample_nearest_1d, factor=2, trim=0).factor == 2
+
+
+def test_predicted_tone_level_includes_biases():
+    """A zero kernel with a bias that differs between phases is a tone by itself."""
+    layer = SubpixelConv1D(1, 2, use_bias=True, kernel_initializer="zeros")
+    layer.build((None, None, 1))
+    layer.bias.assign(np.array([1.0, -1.0], np.float32))
+    np.testing.assert_array_equal(artifacts.phase_offsets(layer), [1.0, -1.0])
+    measured = measure(layer, signal="ones").tone_level_db
+    predicted = artifacts.predicted_tone_level_db(layer)
+    assert predicted == pytest.approx(0.0, abs=1e-9)
+    assert measured == pytest.approx(predicted, abs=0.1)

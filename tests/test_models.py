@@ -127,7 +127,7 @@ def test_paper_config_is_documented():
     assert DEMUCS_PAPER_CONFIG["depth"] == 6
     assert DEMUCS_PAPER_CONFIG["channels"] == 64
     assert DEMUCS_PAPER_CONFIG["kernel_size"] == 8
-    assert DEMUCS_PAPER_CONFIG["stride"] == 4
+    assert DEMUCS_PAPER_CONFIG["factor"] == 4
     assert DEMUCS_PAPER_CONFIG["lstm_layers"] == 2
 
 
@@ -137,7 +137,8 @@ def test_paper_config_is_documented():
         ({"length": 1000}, ValueError, r"`length` \(1000\).*4\*\*2 = 16.*1008"),
         ({"upsampler": "bilinear"}, ValueError, "bilinear"),
         ({"depth": 0}, ValueError, "depth"),
-        ({"stride": 2.0}, TypeError, "stride"),
+        ({"factor": 2.0}, TypeError, "factor"),
+        ({"upsampler": "Subpixel", "factor": 0}, ValueError, "factor=0"),
         ({"lstm_layers": -1}, ValueError, "lstm_layers"),
         ({"kernel_size": 2}, ValueError, "kernel_size"),
     ],
@@ -146,6 +147,14 @@ def test_demucs_like_errors(kwargs, error, match):
     options = {"upsampler": "subpixel", "length": 256, **SMALL, **kwargs}
     with pytest.raises(error, match=match):
         demucs_like(**options)
+
+
+def test_stride_is_a_deprecated_name_of_factor():
+    with pytest.warns(DeprecationWarning, match="pass factor="):
+        old = demucs_like("subpixel", length=256, stride=2, **SMALL)
+    new = demucs_like("subpixel", length=256, factor=2, **SMALL)
+    assert old.count_params() == new.count_params()
+    assert old.get_layer("encoder0_conv").strides == (2,)
 
 
 def test_autoencoder_errors():

@@ -23,7 +23,6 @@ SciPy only.
 from __future__ import annotations
 
 import dataclasses
-import inspect
 
 import numpy as np
 
@@ -123,43 +122,14 @@ def _sine_bin(length, sample_rate, sine_hz):
     return int(np.clip(round(sine_hz * length / sample_rate), 1, length // 2 - 1))
 
 
-def _factor_of(upsampler, factor):
-    if factor is None:
-        for name in ("factor", "block_size"):
-            factor = getattr(upsampler, name, None)
-            if factor is not None:
-                break
-    if factor is None:
-        raise ValueError("cannot tell the upsampling factor of this upsampler (no `.factor` or "
-                         "`.block_size` attribute): pass factor=.")
-    if isinstance(factor, bool) or not isinstance(factor, (int, np.integer)) or factor < 1:
-        raise ValueError(f"`factor` must be a positive int, got factor={factor!r}.")
-    return int(factor)
-
-
-def _inner(layer):
-    # Upsample1D wraps the chosen layer.
-    return getattr(layer, "upsampler", layer)
-
-
 def _input_channels(upsampler):
-    from upsample1d.layers import (
-        InterpolationUpsample1D,
-        SubpixelConv1D,
-        TransposedConvUpsample1D,
-    )
-
-    layer = _inner(upsampler)
-    kernel = getattr(layer, "kernel", None) if getattr(layer, "built", False) else None
-    if kernel is not None:
-        channels_last = getattr(layer, "data_format", "channels_last") == "channels_last"
-        if not channels_last:
-            raise ValueError("measure() feeds channels_last (B, T, C) batches; this layer is "
-                             "channels_first: wrap it in a callable that transposes.")
-        if isinstance(layer, (SubpixelConv1D, InterpolationUpsample1D)):
-            return int(kernel.shape[1])
-        if isinstance(layer, TransposedConvUpsample1D):
-            return int(kernel.shape[2])
+    """``C_in`` of a built layer of this package (from its phase kernels), of a layer used in
+    a functional model, else 1."""
+    if getattr(upsampler, "data_format", "channels_last") != "channels_last":
+        raise ValueError("measure() feeds channels_last (B, T, C) batches; this layer is "
+                         "channels_first: wrap it in a callable that transposes.")
+    if getattr(upsampler, "built", False) and hasattr(upsampler, "phase_kernels"):
+        return int(upsampler.phase_kernels().shape[2])
     try:
         channels = upsampler.input.shape[-1]  # a layer used in a functional model
         return int(channels) if channels else 1
@@ -168,35 +138,41 @@ def _input_channels(upsampler):
 
 
 def _as_function(upsampler, factor):
-    import keras
+    """A callable on a channels_last batch: the ops of :data:`upsample1d.ops.UPSAMPLING_OPS`
+    get ``factor``; layers and other callables are called as they are."""
+    from upsample1d.ops import UPSAMPLING_OPS
 
-    if isinstance(upsampler, keras.layers.Layer):
-        return upsampler
+    if upsampler in UPSAMPLING_OPS:
+        if factor is None:
+            raise ValueError(f"{upsampler.__name__} takes the factor as an argument: pass "
+                             "factor= to measure().")
+        return lambda x: upsampler(x, factor)
     if not callable(upsampler):
         raise TypeError(f"`upsampler` must be a Keras layer or a callable, got "
                         f"{type(upsampler).__name__}.")
-    try:
-        params = list(inspect.signature(upsampler).parameters.values())
-    except (TypeError, ValueError):
-        params = []
-    if len(params) >= 2 and params[1].name in ("factor", "block_size"):
-        return lambda x: upsampler(x, factor)  # an op: f(x, factor, ...)
     return upsampler
 
 
 def _run(function, probes, channels, factor):
-    """Feed ``(B, T)`` mono probes as ``(B, T, channels)``; return the mean output channel."""
+    """Feed ``(B, T)`` mono probes as ``(B, T, channels)``; return the mean output channel
+    and the factor, read off the output length (it must match ``factor`` when given)."""
     from keras import ops
 
     batch = np.repeat(probes[:, :, None], channels, axis=2).astype(np.float32)
     y = function(ops.convert_to_tensor(batch))
     y = np.asarray(ops.convert_to_numpy(y), np.float64)
-    expected = probes.shape[1] * factor
-    if y.ndim != 3 or y.shape[0] != probes.shape[0] or y.shape[1] != expected:
+    length = probes.shape[1]
+    measured, rest = divmod(y.shape[1], length) if y.ndim == 3 else (0, 1)
+    if y.ndim != 3 or y.shape[0] != probes.shape[0] or rest or \
+            (factor is not None and measured != factor):
+        expected = f"({probes.shape[0]}, {length} * factor, C)" if factor is None else \
+            f"({probes.shape[0]}, {length * factor}, C) for factor={factor}"
         raise ValueError(f"the upsampler turned a {batch.shape} batch into {y.shape}; expected "
-                         f"({probes.shape[0]}, {expected}, C) for factor={factor} "
-                         "(channels_last).")
-    return y.mean(axis=2)
+                         f"{expected} (channels_last).")
+    if measured < 2:
+        raise ValueError(f"measure() needs an upsampler with factor >= 2 (this one has factor "
+                         f"{measured}): with factor 1 there are no images or tones to measure.")
+    return y.mean(axis=2), measured
 
 
 def _welch(y, factor, fs_out, m=None):
@@ -241,17 +217,21 @@ def measure(upsampler, sample_rate=16000, signal="noise", seconds=1.0, seed=0, f
             channels=None, sine_hz=None, trim=None):
     """Run probe signals through ``upsampler`` and measure its artifacts.
 
-    ``upsampler``: a Keras layer (built or not), an op taking ``(x, factor)`` (e.g.
-    :func:`upsample1d.ops.upsample_linear_1d`), or a callable on a channels_last ``(B, T, C)``
-    array. ``factor`` is read from its ``.factor`` or ``.block_size`` attribute unless given.
-    ``channels``: its input channels ``C_in``, read from a built layer's kernel (or the
-    layer's functional input), else 1. The mono probe is tiled to all ``C_in`` input channels
+    ``upsampler``: a Keras layer (built or not) or any callable on a channels_last
+    ``(B, T, C)`` array; the fixed ops of :data:`upsample1d.ops.UPSAMPLING_OPS` (e.g.
+    :func:`upsample1d.ops.upsample_linear_1d`) are called as ``op(x, factor)`` and need
+    ``factor``. Otherwise the factor is read off the output length (``T * factor``), and a
+    ``factor`` given must match it; it must be at least 2.
+    ``channels``: its input channels ``C_in``, from a built layer's
+    :meth:`~upsample1d.layers.SubpixelConv1D.phase_kernels` (or the layer's functional
+    input), else 1. The mono probe is tiled to all ``C_in`` input channels
     and the **mean output channel** is analysed. ``seconds * sample_rate`` input samples per
     probe; all probes run as one batch: the analysis ``signal`` (``"noise"``, ``"ones"``,
     ``"sine"`` or an array; see :func:`make_signal`), white noise and a sine.
 
     Definitions (``fs_in = sample_rate``, ``fs_out = factor * fs_in``, output trimmed by
-    ``trim`` samples at each end, default ``64 * factor``, against edge effects):
+    ``trim`` samples at each end against edge effects: an int >= 0 that leaves at least half
+    of the output, default ``64 * factor`` or an eighth of the output if that is less):
 
     - ``tonal_db`` (analysis signal): Welch power spectrum of the output (Hann segments of
       ``256 * factor`` samples, 50 % overlap, so bins are ``fs_in / 256`` wide and every line
@@ -278,25 +258,26 @@ def measure(upsampler, sample_rate=16000, signal="noise", seconds=1.0, seed=0, f
       ``sum |Y[m]|**2 / (factor**2 * sum |X[m]|**2)`` over its bins;
       ``filtering_db = 10 log10(gain(10-50 %) / gain(75-100 %))`` of the input Nyquist
       ``fs_in / 2``: how much the top of the band is attenuated against the low band. Nearest
-      interpolation (a ``|sinc|`` response) gives about 2.4 dB, linear (``sinc**2``) about
-      5.2 dB, the windowed sinc under 1 dB.
+      interpolation (a ``|sinc|`` response) and linear (``sinc**2``) give, for factor 2 / 4 /
+      8: 1.96 / 2.4 / 2.52 dB and 5.8 / 5.2 / 5.10 dB (measured with the defaults); the
+      windowed sinc under 1 dB.
     - ``droop_db`` (white noise): with the same gains in 32 bands of ``fs_in / 64``, the largest
       attenuation of a band lying below ``0.9 * fs_in / 2`` against the 10-50 % band.
     - ``replica_db`` (sine of amplitude 0.5 at ``sine_hz``, default ``fs_in / 16``, on a bin):
       in the Hann-windowed DFT of the output, the energy of its images at
-      ``k * fs_in +- sine_hz`` (``k = 1 .. factor - 1``, below ``fs_out / 2``), each summed over
-      +-2 bins, against the energy of the sine itself (+-2 bins), in dB. Ideal interpolation
-      gives -inf (floored at -300), zero-stuffing 0 dB per image.
+      ``k * fs_in +- sine_hz`` (``k = 1 .. factor - 1``, folded into ``0 .. fs_out / 2``, each
+      distinct bin once: :func:`image_bins`), each summed over +-2 bins, against the energy of
+      the sine itself (+-2 bins), in dB. Ideal interpolation gives -inf (floored at -300),
+      zero-stuffing 0 dB per image.
 
     The report also holds the analysis output, its Welch spectrum and the response
     ``|H(f)|**2`` over the input band (from the noise probe), for plots.
     """
-    factor = _factor_of(upsampler, factor)
-    sample_rate = int(sample_rate)
-    if sample_rate < 1:
-        raise ValueError(f"`sample_rate` must be positive, got {sample_rate}.")
+    from upsample1d import _validation as check
+
+    sample_rate = check.positive_int(sample_rate, "sample_rate")
     if isinstance(signal, str):
-        length = int(round(seconds * sample_rate))
+        length = int(round(check.positive_number(seconds, "seconds") * sample_rate))
         name = signal
     else:
         length = len(make_signal(signal, 1))
@@ -305,121 +286,123 @@ def measure(upsampler, sample_rate=16000, signal="noise", seconds=1.0, seed=0, f
     length = len(analysis)
     if length < 64:
         raise ValueError(f"the probe is too short: {length} input samples; give at least 64.")
+    if factor is not None:
+        factor = check.positive_int(factor, "factor")
+    if trim is not None:
+        trim = check.non_negative_int(trim, "trim")
     noise = make_signal("noise", length, sample_rate, seed + 1)
     sine = make_signal("sine", length, sample_rate, seed, sine_hz)
-    if channels is None:
-        channels = _input_channels(upsampler)
+    channels = _input_channels(upsampler) if channels is None else check.positive_int(
+        channels, "channels")
     function = _as_function(upsampler, factor)
-    out = _run(function, np.stack([analysis, noise, sine]), int(channels), factor)
-    fs_out = factor * sample_rate
-    n_out = factor * length
-    nyquist_bin = length // 2
+    out, factor = _run(function, np.stack([analysis, noise, sine]), channels, factor)
+    trim = min(64 * factor, len(out[0]) // 8) if trim is None else trim
+    tones = _tones(out[0], factor, sample_rate, trim)
+    response = _response(noise, out[1], factor, sample_rate)
+    replica_db = _replicas(out[2], length, factor, _sine_bin(length, sample_rate, sine_hz))
+    return ArtifactReport(
+        factor=factor, sample_rate=sample_rate, output_rate=factor * sample_rate, signal=name,
+        input_channels=channels, replica_db=replica_db, output=out[0], **tones, **response)
 
-    # Tones on the analysis signal.
-    trim = 64 * factor if trim is None else int(trim)
-    trim = min(trim, n_out // 4)
-    y = out[0, trim:n_out - trim]
-    freqs, power, m = _welch(y, factor, fs_out)
+
+def _tones(y, factor, sample_rate, trim):
+    """The lines at multiples of ``fs_in`` in the Welch spectrum of ``y`` (see
+    :func:`measure`)."""
+    if 2 * trim >= len(y) // 2:
+        raise ValueError(f"`trim` ({trim}) leaves less than half of the {len(y)} output "
+                         f"samples; give at most {len(y) // 4 - 1}.")
+    freqs, power, m = _welch(y[trim:len(y) - trim], factor, factor * sample_rate)
     lines, floors = _lines(power, factor, m)
     # An upsampler that removes images well has a floor there far below its in-band level:
     # lines under the output's typical in-band level are not counted as tones.
     floors = np.maximum(floors, np.median(power[1:m // 2 + 1]))
     line_db = _db(lines) - _db(floors)
-    tone_hz = np.arange(1, factor // 2 + 1) * float(sample_rate)
+    return {"tonal_db": float(np.max(line_db)), "tone_level_db": float(_db(np.max(lines))),
+            "tone_hz": np.arange(1, factor // 2 + 1) * float(sample_rate), "line_db": line_db,
+            "freqs": freqs, "spectrum_db": _db(power)}
 
-    # Response over the input band, from the noise probe.
+
+def _response(noise, y, factor, sample_rate):
+    """Filtering and droop from white noise in and out (see :func:`measure`)."""
+    length = len(noise)
+    nyquist_bin = length // 2
     x_spec = np.abs(np.fft.rfft(noise * np.hanning(length))) ** 2
-    y_spec = np.abs(np.fft.rfft(out[1] * np.hanning(n_out))) ** 2
+    y_spec = np.abs(np.fft.rfft(y * np.hanning(len(y)))) ** 2
     x_spec, y_spec = x_spec[:nyquist_bin + 1], y_spec[:nyquist_bin + 1] / factor**2
 
     def gain(lo, hi):
         return np.sum(_band(y_spec, lo, hi)) / max(np.sum(_band(x_spec, lo, hi)), _TINY)
 
     low = gain(*LOW_BAND)
-    filtering_db = float(_db(low) - _db(gain(*TOP_BAND)))
     edges = np.linspace(0.0, 1.0, 33)
     band_gains = np.array([gain(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)])
     below = edges[1:] <= DROOP_EDGE + 1e-9
-    droop_db = float(np.max(_db(low) - _db(band_gains[below])))
-    response_hz = (edges[:-1] + edges[1:]) / 2 * sample_rate / 2
+    return {"filtering_db": float(_db(low) - _db(gain(*TOP_BAND))),
+            "droop_db": float(np.max(_db(low) - _db(band_gains[below]))),
+            "response_hz": (edges[:-1] + edges[1:]) / 2 * sample_rate / 2,
+            "response_db": _db(band_gains)}
 
-    # Replicas of the sine.
-    s_spec = np.abs(np.fft.rfft(out[2] * np.hanning(n_out))) ** 2
-    m0 = _sine_bin(length, sample_rate, sine_hz)
+
+def image_bins(length, factor, sine_bin):
+    """DFT bins (of ``factor * length`` output samples, one-sided) of the images of a sine on
+    bin ``sine_bin`` of ``length`` input samples: ``k * length +- sine_bin`` for
+    ``k = 1 .. factor - 1``, folded into ``0 .. factor * length / 2``, each once."""
+    n_out = factor * length
+    bins = set()
+    for k in range(1, factor):
+        for sign in (-1, 1):
+            b = (k * length + sign * sine_bin) % n_out
+            bins.add(min(b, n_out - b))
+    return sorted(bins)
+
+
+def _replicas(y, length, factor, sine_bin):
+    """Energy of a sine's images against the sine, in dB (see :func:`measure`)."""
+    spectrum = np.abs(np.fft.rfft(y * np.hanning(len(y)))) ** 2
 
     def line_energy(b):
-        return np.sum(s_spec[max(b - 2, 0):b + 3])
+        return np.sum(spectrum[max(b - 2, 0):b + 3])
 
-    images = [k * length + sign * m0 for k in range(1, factor) for sign in (-1, 1)]
-    images = [b for b in images if 0 < b < len(s_spec) - 2]
-    replica_db = float(_db(sum(line_energy(b) for b in images)) - _db(line_energy(m0)))
-
-    return ArtifactReport(
-        factor=factor, sample_rate=sample_rate, output_rate=fs_out, signal=name,
-        input_channels=int(channels), tonal_db=float(np.max(line_db)),
-        tone_level_db=float(_db(np.max(lines))), filtering_db=filtering_db, droop_db=droop_db,
-        replica_db=replica_db, tone_hz=tone_hz, line_db=line_db, freqs=freqs,
-        spectrum_db=_db(power), response_hz=response_hz, response_db=_db(band_gains),
-        output=out[0])
+    images = image_bins(length, factor, sine_bin)
+    return float(_db(sum(line_energy(b) for b in images)) - _db(line_energy(sine_bin)))
 
 
 # --- closed form ----------------------------------------------------------------------------
+
+def _phase_view(layer, name):
+    if not hasattr(layer, "phase_kernels"):
+        raise TypeError(f"{name} needs a layer with a polyphase view (phase_kernels(): "
+                        f"SubpixelConv1D, TransposedConvUpsample1D, InterpolationUpsample1D, "
+                        f"Upsample1D), got {type(layer).__name__}.")
+    if not layer.built:
+        raise ValueError(f"{name} needs a built layer (call it once or build it).")
+    return layer
+
 
 def phase_gains(layer):
     """Per-phase DC gains of a polyphase upsampler, from its weights alone.
 
     For a constant input of 1 on every input channel, output sample ``t * factor + i`` of the
-    mean output channel settles (away from the edges) to ``g[i]``: the sum of phase ``i``'s
-    taps over time and input channels, averaged over output channels. Returns ``g``, shape
-    ``(factor,)``. Phases with different DC gains turn any DC (or slowly varying) content into
-    tones at multiples of ``fs_in`` (Pons et al. 2021); equal gains (ICNR, nearest) give none.
+    mean output channel settles (away from the edges) to ``g[i] + phase_offsets(layer)[i]``,
+    where ``g[i]`` is the sum of phase ``i``'s taps over time and input channels, averaged
+    over output channels. Returns ``g``, shape ``(factor,)``. Phases with different DC gains
+    turn any DC (or slowly varying) content into tones at multiples of ``fs_in`` (Pons et al.
+    2021); equal gains (ICNR, nearest) give none.
 
-    Accepts a built :class:`SubpixelConv1D` (DCR or CRD), :class:`TransposedConvUpsample1D`
-    (re-indexed with :func:`upsample1d.convert.transposed_to_subpixel_kernel`),
-    :class:`InterpolationUpsample1D` (the interpolator's bank, then the output-rate conv folded
-    modulo ``factor``) or an :class:`Upsample1D` wrapping one. Biases are left out.
+    ``layer``: any built layer with a polyphase view
+    (:meth:`~upsample1d.layers.SubpixelConv1D.phase_kernels`): ``SubpixelConv1D``,
+    ``TransposedConvUpsample1D``, ``InterpolationUpsample1D`` (either implementation) or an
+    ``Upsample1D`` wrapping one.
     """
-    from keras import ops
+    kernels = _phase_view(layer, "phase_gains").phase_kernels()
+    return kernels.sum(axis=(1, 2)).mean(axis=1)
 
-    from upsample1d.convert import transposed_to_subpixel_kernel
-    from upsample1d.layers import (
-        InterpolationUpsample1D,
-        SubpixelConv1D,
-        TransposedConvUpsample1D,
-    )
-    from upsample1d.ops.interpolate import linear_bank, sinc_bank
 
-    layer = _inner(layer)
-    if not isinstance(layer, (SubpixelConv1D, TransposedConvUpsample1D,
-                              InterpolationUpsample1D)):
-        raise TypeError(f"phase_gains knows SubpixelConv1D, TransposedConvUpsample1D, "
-                        f"InterpolationUpsample1D and Upsample1D, got {type(layer).__name__}.")
-    if not getattr(layer, "built", False) or getattr(layer, "kernel", None) is None:
-        raise ValueError("phase_gains needs a built layer (call it once or build it).")
-    r = layer.factor
-    kernel = np.asarray(ops.convert_to_numpy(getattr(layer.kernel, "value", layer.kernel)),
-                        np.float64)
-    if isinstance(layer, (SubpixelConv1D, TransposedConvUpsample1D)):
-        mode = "DCR"
-        if isinstance(layer, TransposedConvUpsample1D):
-            kernel = np.asarray(ops.convert_to_numpy(
-                transposed_to_subpixel_kernel(ops.convert_to_tensor(kernel), r, "DCR")))
-        else:
-            mode = layer.mode
-        sums = kernel.sum(axis=(0, 1))  # (factor * C,)
-        per_phase = sums.reshape(r, -1) if mode == "DCR" else sums.reshape(-1, r).T
-        return per_phase.mean(axis=1)
-    # InterpolationUpsample1D: the interpolator's phase gains, then the output-rate conv.
-    if layer.method == "nearest":
-        p = np.ones(r)
-    elif layer.method == "linear":
-        p = linear_bank(r).sum(axis=0)
-    else:
-        p = sinc_bank(r)[0].sum(axis=0)
-    taps = kernel.sum(axis=1).mean(axis=-1)  # (K,): tiled input, mean output channel
-    left = (len(taps) - 1) // 2  # padding="same"
-    return np.array([sum(taps[j] * p[(n + j - left) % r] for j in range(len(taps)))
-                     for n in range(r)])
+def phase_offsets(layer):
+    """Per-phase bias of the mean output channel, shape ``(factor,)`` (zeros without bias):
+    what a layer adds to every output of phase ``i`` whatever the input. A bias that differs
+    between phases is a tone by itself."""
+    return _phase_view(layer, "phase_offsets").phase_biases().mean(axis=1)
 
 
 def tone_powers(gains):
@@ -436,24 +419,32 @@ def tone_powers(gains):
 
 def predicted_tone_level_db(layer_or_gains):
     """The strongest tone, in dB re 1, that a constant input of 1 produces: closed form of
-    ``measure(layer, signal="ones").tone_level_db`` (-300 dB for equal gains)."""
+    ``measure(layer, signal="ones").tone_level_db`` (-300 dB for equal levels).
+
+    ``layer_or_gains``: a layer (its per-phase output levels for that input are
+    ``phase_gains(layer) + phase_offsets(layer)``, biases included) or those levels as an
+    array."""
     gains = layer_or_gains
     if not isinstance(gains, (np.ndarray, list, tuple)):
-        gains = phase_gains(gains)
+        gains = phase_gains(gains) + phase_offsets(gains)
     powers = tone_powers(gains)
     return float(_db(np.max(powers))) if len(powers) else -300.0
 
 
 # --- plots ----------------------------------------------------------------------------------
 
-def plot_spectrograms(panels, path=None, ncols=None, dynamic_range_db=90.0, title=None):
+def plot_spectrograms(panels, path=None, ncols=None, dynamic_range_db=90.0, title=None,
+                      label=None):
     """Spectrogram panels, one per upsampler, like Fig. 1 of Pons et al. (2021).
 
     ``panels``: a mapping ``title -> ArtifactReport`` (or a list of ``(title, report)``), laid
     out row by row in ``ncols`` columns (default: up to 4). Each panel shows the analysed
     output's spectrogram (Hann, ``64 * factor`` samples, in dB on one colour scale for all
     panels, ``dynamic_range_db`` deep below the highest peak) with dotted lines at multiples
-    of ``fs_in``, where tones and replicas of DC sit.
+    of ``fs_in``, where tones and replicas of DC sit. Under each panel's title is
+    ``label(report)`` if ``label`` (a function) is given, else the report's ``tonal_db`` and
+    the probe it comes from: ``tonal (ones probe) X dB``, or ``tonal (array probe) X dB`` for
+    an analysis signal given as an array.
     Saves to ``path`` if given; returns the matplotlib Figure. Needs matplotlib
     (``pip install "upsample1d[plot]"``).
     """
@@ -485,7 +476,9 @@ def plot_spectrograms(panels, path=None, ncols=None, dynamic_range_db=90.0, titl
                              shading="auto", cmap="magma", rasterized=True)
         for k in range(1, report.factor // 2 + 1):
             ax.axhline(k * report.sample_rate / 1000, color="w", lw=0.6, ls=":", alpha=0.7)
-        ax.set_title(f"{name}\ntonal {report.tonal_db:.1f} dB", fontsize=8)
+        text = label(report) if label is not None else \
+            f"tonal ({report.signal} probe) {report.tonal_db:.1f} dB"
+        ax.set_title(f"{name}\n{text}", fontsize=8)
         ax.set_xlabel("time (s)", fontsize=7)
         ax.set_ylabel("kHz", fontsize=7)
         ax.tick_params(labelsize=6)
@@ -494,4 +487,302 @@ def plot_spectrograms(panels, path=None, ncols=None, dynamic_range_db=90.0, titl
         fig.suptitle(title, fontsize=9)
     if path is not None:
         fig.savefig(path, dpi=90)
+    return fig
+
+
+# --- aliasing of nonlinearities -------------------------------------------------------------
+
+ALIASING_TONES = (0.04, 0.09, 0.17, 0.26, 0.34, 0.43)  # x sample_rate, moved to odd bins
+ALIASING_WINDOW = 8192
+ALIASING_GUARD = 512
+
+
+@dataclasses.dataclass
+class AliasingReport:
+    """What :func:`measure_aliasing` found; levels in dB re the output's power.
+
+    Per probe tone (``tones_hz``, on odd bins of the ``window``-sample analysis): ``aliasing_db``
+    (power at the non-harmonic bins) and ``error_db`` (difference from the ideal band-limited
+    output). ``mean_aliasing_db`` / ``mean_error_db``: the power means over the tones, in dB.
+    ``spectrum_db``: the one-sided power spectrum of each tone's output, ``(tones, window//2+1)``.
+    """
+
+    sample_rate: int
+    window: int
+    amplitude: float
+    oversample: int
+    tones_hz: np.ndarray
+    aliasing_db: np.ndarray
+    error_db: np.ndarray
+    mean_aliasing_db: float
+    mean_error_db: float
+    spectrum_db: np.ndarray = dataclasses.field(repr=False)
+
+    def summary(self):
+        """The scalars and per-tone levels, as a JSON-friendly dict."""
+        return {"sample_rate": self.sample_rate, "window": self.window,
+                "amplitude": self.amplitude, "oversample": self.oversample,
+                "tones_hz": [round(float(f), 3) for f in self.tones_hz],
+                "aliasing_db": [round(float(v), 2) for v in self.aliasing_db],
+                "error_db": [round(float(v), 2) for v in self.error_db],
+                "mean_aliasing_db": round(float(self.mean_aliasing_db), 2),
+                "mean_error_db": round(float(self.mean_error_db), 2)}
+
+
+def _nonlinearity(activation, channels):
+    """``(f, g, channels)``: ``f`` the activation at the input rate and ``g`` its pointwise
+    nonlinearity, both on channels_last ``(B, T, C)`` tensors."""
+    from keras import ops
+
+    from upsample1d.layers.activations import AliasFreeActivation1D, Snake1D
+
+    def last(fn, data_format):
+        if data_format != "channels_first":
+            return fn
+        return lambda x: ops.transpose(fn(ops.transpose(x, (0, 2, 1))), (0, 2, 1))
+
+    if isinstance(activation, str):
+        name = activation.lower()
+        activation = Snake1D(use_beta=name == "snakebeta", data_format="channels_last") \
+            if name in ("snake", "snakebeta") else _keras_activation(activation)
+    if isinstance(activation, AliasFreeActivation1D):
+        if activation.up != activation.down:
+            raise ValueError(f"measure_aliasing needs an activation that keeps the rate, got "
+                             f"up={activation.up}, down={activation.down}.")
+        inner = activation.activation
+        channels = _weight_channels(inner, channels)
+        layer = activation
+        if not layer.built:
+            shape = (None, None, channels) if layer.data_format == "channels_last" else \
+                (None, channels, None)
+            layer.build(shape)
+        g = last(layer._activate, "channels_first")
+        return last(layer, layer.data_format), g, channels
+    if not callable(activation):
+        raise TypeError(f"`activation` must be a name, a layer or a callable, got "
+                        f"{type(activation).__name__}.")
+    channels = _weight_channels(activation, channels)
+    f = last(activation, getattr(activation, "data_format", "channels_last"))
+    return f, f, channels
+
+
+def _keras_activation(name):
+    import keras
+
+    return keras.activations.get(name)
+
+
+def _weight_channels(layer, channels):
+    """``channels`` if given, else the size of a built Snake1D's ``alpha``, else 1."""
+    if channels is not None:
+        return channels
+    alpha = getattr(layer, "alpha", None)
+    return int(alpha.shape[0]) if getattr(layer, "built", False) and alpha is not None else 1
+
+
+def _tone_bins(tones, window):
+    """Each tone ``f / fs`` as the nearest odd bin of ``window`` (coprime with a power of 2)."""
+    bins = []
+    for tone in tones:
+        b = int(round(tone * window))
+        b = b + 1 if b % 2 == 0 else b
+        bins.append(min(max(b, 1), window // 2 - 1))
+    return np.asarray(bins)
+
+
+def _apply(fn, probes, channels):
+    """``fn`` on ``(B, T)`` float32 probes tiled to ``channels``; the mean output channel."""
+    from keras import ops
+
+    batch = np.repeat(probes[:, :, None], channels, axis=2).astype(np.float32)
+    y = np.asarray(ops.convert_to_numpy(fn(ops.convert_to_tensor(batch))), np.float64)
+    if y.shape[:2] != probes.shape:
+        raise ValueError(f"the activation turned a {batch.shape} batch into {y.shape}; it "
+                         "must keep the shape (channels_last).")
+    return y.mean(axis=2)
+
+
+def _ideal(g, bins, window, amplitude, oversample, channels):
+    """The band-limited output of ``g``: each tone sampled ``oversample`` times faster, ``g``
+    applied there, then every bin above the input Nyquist removed (FFT) and decimated."""
+    m = np.arange(window * oversample)
+    high = amplitude * np.sin(2 * np.pi * np.outer(bins, m) / (window * oversample))
+    spectrum = np.fft.rfft(_apply(g, high, channels), axis=1)[:, :window // 2 + 1]
+    return np.fft.irfft(spectrum, n=window, axis=1) / oversample
+
+
+def _aliasing_levels(y, bins, window):
+    """Per tone: the power at non-harmonic bins over the total (dB), and the spectra."""
+    spectrum = np.abs(np.fft.rfft(y, axis=1)) ** 2
+    spectrum[:, 1:window // 2] *= 2  # one-sided: Parseval over the whole circle
+    levels = []
+    for row, b in zip(spectrum, bins, strict=True):
+        harmonic = np.zeros(len(row), bool)
+        harmonic[np.arange(0, window // 2 + 1, b)] = True
+        levels.append(_db(row[~harmonic].sum() / max(row.sum(), _TINY)))
+    total = np.maximum(spectrum.sum(axis=1, keepdims=True), _TINY)
+    return np.asarray(levels), _db(spectrum / total)
+
+
+def measure_aliasing(activation, sample_rate=16000, tones=ALIASING_TONES, amplitude=1.0,
+                     window=ALIASING_WINDOW, oversample=64, channels=None):
+    """How much of an activation's output is aliasing: energy its nonlinearity folds back
+    below the input Nyquist, measured with pure tones.
+
+    ``activation``: a Keras activation name, ``"snake"`` / ``"snakebeta"`` (a
+    :class:`~upsample1d.layers.Snake1D` with ``alpha = 1``), a callable or layer on
+    channels_last ``(B, T, C)`` tensors that keeps the shape, or an
+    :class:`~upsample1d.layers.AliasFreeActivation1D` (``up == down``; any data format). The
+    mono probe is tiled to ``channels`` (default: a built Snake's channel count, else 1) and
+    the mean output channel is analysed.
+
+    Probes: for each ``f`` in ``tones`` (fractions of ``sample_rate``), the tone
+    ``x[n] = amplitude * sin(2 pi b n / N)`` with ``N = window`` and ``b`` the odd bin nearest
+    ``f * N`` (so ``b`` and ``N = 2^k`` are coprime), ``N + 2 * 512`` samples long. The
+    analysis takes the middle ``N`` output samples (one exact period: no window, no leakage,
+    edge transients outside). A pointwise nonlinearity ``g`` of a tone at bin ``b`` makes
+    harmonics at ``k b``; those above ``N / 2`` fold to ``+-k b mod N``, which (``b``, ``N``
+    coprime) never lands on a harmonic bin ``m b`` for ``k + m < N``. Hence, with ``P`` the
+    one-sided power spectrum of the analysed output:
+
+    - ``aliasing_db = 10 log10(sum P[non-harmonic bins] / sum P[all bins])``: folded
+      harmonics, plus any image an imperfect up/down filter lets through (and float32
+      rounding, about -130 dB);
+    - ``error_db = 10 log10(sum (y - y_ideal)^2 / sum y_ideal^2)``, with ``y_ideal`` the ideal
+      alias-free output: ``g`` applied to the tone sampled ``oversample`` times faster (exact:
+      the tone is analytic), then every bin above ``sample_rate / 2`` removed (FFT) and
+      decimated. It adds to the aliasing the in-band attenuation of a real low-pass (the
+      harmonics near Nyquist that an alias-free layer's filters damp), and includes the
+      reference's own aliasing (harmonics beyond ``oversample * sample_rate / 2``).
+
+    ``mean_aliasing_db`` and ``mean_error_db`` average the ratios (powers) over the tones.
+
+    Example:
+    >>> from upsample1d.artifacts import measure_aliasing
+    >>> report = measure_aliasing("relu", tones=(0.3,), window=1024, oversample=8)
+    >>> bool(report.aliasing_db[0] > -40)      # a rectifier folds much of its output
+    True
+    """
+    from upsample1d import _validation as check
+
+    sample_rate = check.positive_int(sample_rate, "sample_rate")
+    window = check.positive_int(window, "window")
+    if window < 64 or window & (window - 1):
+        raise ValueError(f"`window` must be a power of 2 >= 64, got window={window!r}.")
+    oversample = check.positive_int(oversample, "oversample")
+    amplitude = check.positive_number(amplitude, "amplitude")
+    if channels is not None:
+        channels = check.positive_int(channels, "channels")
+    tones = [check.positive_number(t, "tones") for t in tones]
+    if not tones or max(tones) >= 0.5:
+        raise ValueError(f"`tones` must be fractions of sample_rate in (0, 0.5), got "
+                         f"tones={tuple(tones)!r}.")
+    bins = _tone_bins(tones, window)
+    f, g, channels = _nonlinearity(activation, channels)
+    n = np.arange(window + 2 * ALIASING_GUARD) - ALIASING_GUARD
+    y = _apply(f, amplitude * np.sin(2 * np.pi * np.outer(bins, n) / window), channels)
+    y = y[:, ALIASING_GUARD:ALIASING_GUARD + window]
+    ideal = _ideal(g, bins, window, amplitude, oversample, channels)
+    levels, spectrum_db = _aliasing_levels(y, bins, window)
+    error = np.sum((y - ideal) ** 2, axis=1) / np.maximum(np.sum(ideal ** 2, axis=1), _TINY)
+    return AliasingReport(
+        sample_rate=sample_rate, window=window, amplitude=amplitude, oversample=oversample,
+        tones_hz=bins * sample_rate / window, aliasing_db=levels, error_db=_db(error),
+        mean_aliasing_db=float(_db(np.mean(10 ** (levels / 10)))),
+        mean_error_db=float(_db(np.mean(error))), spectrum_db=spectrum_db)
+
+
+# Versions compared by aliasing_table / plot_aliasing: label -> AliasFreeActivation1D options
+# (None: the plain activation at the input rate).
+ALIASING_VERSIONS = {
+    "plain": None,
+    "alias-free (BigVGAN: alias_free_torch, 2x, 12 taps)": {},
+    "alias-free (sinc_bank, 2x, 40 taps)": {"filter": "sinc_bank", "up_kernel_size": 40,
+                                            "down_kernel_size": 40},
+}
+
+
+def _version(activation, options):
+    from upsample1d.layers.activations import AliasFreeActivation1D
+
+    return activation if options is None else AliasFreeActivation1D(activation, **options)
+
+
+def aliasing_table(activations=("snake", "leaky_relu", "tanh"), versions=None, **options):
+    """:func:`measure_aliasing` of each activation, plain and alias-free: a list of rows.
+
+    ``versions``: ``{label: AliasFreeActivation1D options, or None for the plain activation}``
+    (default :data:`ALIASING_VERSIONS`); ``options`` go to :func:`measure_aliasing`. Each row
+    is ``{"activation", "version", **report.summary()}``; :func:`format_aliasing_table`
+    renders them as markdown (what a command line prints).
+
+    Example:
+    >>> from upsample1d.artifacts import aliasing_table
+    >>> rows = aliasing_table(["tanh"], window=1024, oversample=8)
+    >>> [row["version"].split(" ")[0] for row in rows]
+    ['plain', 'alias-free', 'alias-free']
+    """
+    versions = ALIASING_VERSIONS if versions is None else versions
+    rows = []
+    for activation in activations:
+        for label, layer_options in versions.items():
+            report = measure_aliasing(_version(activation, layer_options), **options)
+            rows.append({"activation": str(activation), "version": label,
+                         **report.summary()})
+    return rows
+
+
+def format_aliasing_table(rows):
+    """Rows of :func:`aliasing_table` as a markdown table (levels in dB)."""
+    tones = ", ".join(f"{f:.0f}" for f in rows[0]["tones_hz"]) if rows else ""
+    lines = [f"| activation | version | aliasing (mean) | error vs ideal (mean) | aliasing "
+             f"per tone ({tones} Hz) |", "| :-- | :-- | --: | --: | :-- |"]
+    for row in rows:
+        per_tone = " / ".join(f"{v:.0f}" for v in row["aliasing_db"])
+        lines.append(f"| {row['activation']} | {row['version']} | "
+                     f"{row['mean_aliasing_db']:.1f} | {row['mean_error_db']:.1f} | "
+                     f"{per_tone} |")
+    return "\n".join(lines)
+
+
+def plot_aliasing(activations=("snake", "leaky_relu", "tanh"), path=None, versions=None,
+                  sample_rate=16000, seconds=2.0, amplitude=1.0, dynamic_range_db=80.0):
+    """Spectrograms of each activation's output for a sine sweep, one row per activation,
+    one column per version (default :data:`ALIASING_VERSIONS`: plain, then alias-free).
+
+    The probe sweeps linearly from 0 to ``sample_rate / 2`` in ``seconds``, amplitude
+    ``amplitude``. Harmonics that rise through the input Nyquist fold back and fall: the
+    descending lines are aliasing; the rising ones are the harmonics that belong in the band.
+    Each panel's title gives the ``mean_aliasing_db`` of :func:`measure_aliasing` (tones at
+    the defaults). Each panel in dB re its own peak, ``dynamic_range_db`` deep. Saves to
+    ``path`` if given (``upsample1d.artifacts.plot_aliasing(path="docs/aliasing.png")`` makes
+    the figure of the documentation); returns the matplotlib Figure. Needs matplotlib and
+    scipy.
+    """
+    from matplotlib.figure import Figure
+    from scipy import signal as sps
+
+    versions = ALIASING_VERSIONS if versions is None else versions
+    t = np.arange(int(seconds * sample_rate)) / sample_rate
+    sweep = amplitude * sps.chirp(t, 0.0, t[-1], sample_rate / 2)
+    fig = Figure(figsize=(3.4 * len(versions), 2.5 * len(activations)), layout="constrained")
+    axes = fig.subplots(len(activations), len(versions), squeeze=False)
+    for row, activation in zip(axes, activations, strict=True):
+        for ax, (label, options) in zip(row, versions.items(), strict=True):
+            layer = _version(activation, options)
+            f, _, channels = _nonlinearity(layer, None)
+            y = _apply(f, sweep[None], channels)[0]
+            freqs, times, power = sps.spectrogram(y, fs=sample_rate, nperseg=512,
+                                                  noverlap=384, window="hann")
+            level = measure_aliasing(layer, sample_rate=sample_rate).mean_aliasing_db
+            mesh = ax.pcolormesh(times, freqs / 1000, _db(power) - _db(power.max()),
+                                 vmin=-dynamic_range_db, vmax=0, shading="auto",
+                                 cmap="magma", rasterized=True)
+            ax.set_title(f"{activation}, {label}\naliasing {level:.1f} dB", fontsize=7)
+            ax.set_xlabel("time (s)", fontsize=7)
+            ax.set_ylabel("kHz", fontsize=7)
+            ax.tick_params(labelsize=6)
+    fig.colorbar(mesh, ax=axes, shrink=0.6, label="dB re peak", aspect=25)
+    if path is not None:
+        fig.savefig(path, dpi=100)
     return fig

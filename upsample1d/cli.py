@@ -1,265 +1,84 @@
-"""The ``upsample1d`` command (also ``python -m upsample1d``)."""
+"""The upsample1d command (also ``python -m upsample1d``): arguments in, library calls out.
+
+Importing this module imports no framework: ``--help``, ``--version`` and bad arguments
+answer at once. Keras, and with it the backend, is imported when work starts (see
+:func:`start_backend`); the work itself lives in :mod:`upsample1d.compare`.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib.util
 import os
+import re
 import sys
+import tempfile
 
-DEFAULT_TRAIN_STEPS = 32
-DEFAULT_BATCH = 4
+from upsample1d import __version__, compare
+from upsample1d import _validation as check
 
+BACKENDS = ("jax", "torch", "tensorflow")  # the order of preference when none is chosen
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+DESCRIPTION = """\
+1-D upsampling layers on Keras 3 (JAX, TensorFlow, PyTorch): compare the upsampler families
+in the seed auto-encoder, or train that auto-encoder a few steps."""
 
+EPILOG = """\
+The backend is --backend, else KERAS_BACKEND, else the first installed of jax, torch,
+tensorflow. Framework start-up logs are silenced (set TF_CPP_MIN_LOG_LEVEL to see them)."""
 
-def _autoencoder(args):
-    import keras
-    import numpy as np
-
-    from upsample1d.audio import synthetic_audio
-    from upsample1d.models import autoencoder
-
-    keras.utils.set_random_seed(args.seed)
-    model = autoencoder("subpixel", length=args.length, factor=args.factor)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
-    audio = synthetic_audio(args.batch * args.steps, args.length, seed=args.seed)
-    print(f"seed auto-encoder on backend={keras.backend.backend()}: input {model.input_shape}, "
-          f"{model.count_params()} parameters, {args.steps} steps of batch {args.batch}",
-          flush=True)
-    history = model.fit(audio, audio, batch_size=args.batch, epochs=1, verbose=0,
-                        callbacks=[_PrintLoss()], shuffle=False)
-    losses = history.history["loss"]
-    recon = model.predict(audio[: args.batch], verbose=0)
-    snr = 10 * np.log10(np.sum(audio[: args.batch] ** 2) / np.sum((recon - audio[: args.batch])
-                                                                  ** 2))
-    print(f"final loss {losses[-1]:.6f}; reconstruction SNR {snr:.2f} dB", flush=True)
-    return 0
+# Environment that quiets the frameworks' start-up logging; each is set only if unset.
+QUIET_ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "3", "GRPC_VERBOSITY": "ERROR",
+                     "GLOG_minloglevel": "2"}
+# Lines that absl / glog (TensorFlow, XLA) write to stderr before their log level is read:
+# info, warning and error lines such as "cudart_stub.cc:31] Could not find cuda drivers" or
+# "Unable to register cuDNN factory" (fatal ones are kept).
+_LOG_LINE = re.compile(r"WARNING: All log messages before absl::InitializeLog\(\)|"
+                       r"[IWE]\d{4} [\d:.]+ +\d+ \S+:\d+\] ")
 
 
-class _PrintLoss:
-    """Created lazily so importing the CLI does not import Keras."""
+# --- argument types: the library's validators, as argparse types --------------------------
 
-    def __new__(cls):
-        import keras
+def _argument(validate, convert, name, *extra):
+    """An argparse type: ``validate(convert(text), name, *extra)``, its errors as one line."""
 
-        class PrintLoss(keras.callbacks.Callback):
-            def on_train_batch_end(self, batch, logs=None):
-                print(f"step {batch + 1}: loss {logs['loss']:.6f}", flush=True)
+    def parse(text):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = text  # not even a number: the validator names what it expected
+        try:
+            return validate(value, name, *extra)
+        except (TypeError, ValueError) as error:
+            message = str(error).replace(" of type str", "")
+            message = message.removeprefix(f"`{name}` ").rstrip(".")
+            raise argparse.ArgumentTypeError(message) from None
 
-        return PrintLoss()
-
-
-# `compare`: upsampler name -> (autoencoder(upsampler=...), upsampler_options)
-COMPARE_METHODS = {
-    "subpixel-glorot": ("subpixel", {"kernel_initializer": "glorot_uniform"}),
-    "subpixel-icnr": ("subpixel", {}),
-    "transposed-none": ("transposed", {"overlap": "none"}),
-    "transposed-full": ("transposed", {"overlap": "full"}),
-    "nearest": ("nearest", {}),
-    "linear": ("linear", {}),
-    "sinc": ("sinc", {}),
-}
+    parse.__name__ = validate.__name__  # argparse names the type in some messages
+    return parse
 
 
 def _methods(text):
     names = [name.strip() for name in text.split(",") if name.strip()]
     if not names:
         raise argparse.ArgumentTypeError("expected a comma-separated list of upsamplers")
-    unknown = [name for name in names if name not in COMPARE_METHODS]
-    if unknown:
-        raise argparse.ArgumentTypeError(f"unknown method {unknown[0]!r} (choose from "
-                                         f"{', '.join(COMPARE_METHODS)})")
-    return list(dict.fromkeys(names))
-
-
-def _positive_float(text):
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
-    return value
+        return compare.Config(methods=names).methods
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _audio_file(path):
     if not os.path.isfile(path):
         raise argparse.ArgumentTypeError(f"no such file: {path!r}")
-    try:
-        import soundfile
-    except ImportError:
-        raise argparse.ArgumentTypeError('--audio needs soundfile: pip install '
-                                         '"upsample1d[audio]"') from None
-    try:
-        soundfile.info(path)
-    except Exception as error:  # soundfile raises its own error types for unreadable files
-        message = " ".join(str(error).split())
-        raise argparse.ArgumentTypeError(f"cannot read {path!r} as audio ({message})") from None
     return path
 
 
-def _progress(message):
-    print(message, file=sys.stderr, flush=True)
+_seed = _argument(check.non_negative_int, int, "--seed")
 
 
-def _snr_db(reference, estimate):
-    import numpy as np
-
-    noise = np.sum((np.asarray(estimate, np.float64) - reference) ** 2)
-    return float(10 * np.log10(np.sum(reference.astype(np.float64) ** 2) / max(noise, 1e-30)))
-
-
-def _median_ms(durations):
-    import numpy as np
-
-    return float(np.median(durations) * 1000) if durations else float("nan")
-
-
-def _compare(args):
-    import json
-    import time
-
-    import keras
-    import numpy as np
-
-    from upsample1d import artifacts
-    from upsample1d.audio import synthetic_audio
-    from upsample1d.models import autoencoder
-
-    start = time.perf_counter()
-    factor = 4
-    if args.length % factor:
-        raise ValueError(f"--length ({args.length}) must be a multiple of {factor}")
-    if args.audio:
-        import soundfile
-
-        try:
-            data, sample_rate = soundfile.read(args.audio, dtype="float64", always_2d=True)
-        except Exception as error:  # noqa: BLE001 - any read failure is a bad argument here
-            raise ValueError(f"cannot read {args.audio!r}: {' '.join(str(error).split())}") \
-                from None
-        analysis = data.mean(axis=1)[: int(round(args.seconds * sample_rate))]
-        source = f"{args.audio} ({sample_rate} Hz, {len(analysis)} samples)"
-        if len(analysis) < 64 * factor:
-            raise ValueError(f"--audio {args.audio!r} is too short: {len(analysis)} samples, "
-                             f"need at least {64 * factor}")
-    else:
-        sample_rate = 16000
-        analysis = synthetic_audio(1, int(round(args.seconds * sample_rate)), sample_rate,
-                                   seed=args.seed)[0, :, 0]
-        source = f"synthetic_audio ({sample_rate} Hz, {len(analysis)} samples)"
-    train = synthetic_audio(args.batch * args.train_steps, args.length, seed=args.seed)
-    held_out = synthetic_audio(args.batch, args.length, seed=args.seed + 1)
-    os.makedirs(args.out, exist_ok=True)
-    backend = keras.backend.backend()
-    _progress(f"compare on backend={backend}: {len(args.methods)} upsamplers, auto-encoder "
-              f"length {args.length}, batch {args.batch}, {args.train_steps} train steps; "
-              f"analysis signal {source}")
-
-    def analyse(layer):
-        ones = artifacts.measure(layer, sample_rate=sample_rate, signal="ones",
-                                 seconds=args.seconds, seed=args.seed)
-        audio = artifacts.measure(layer, sample_rate=sample_rate, signal=analysis,
-                                  seed=args.seed)
-        return ones, audio
-
-    rows, panels = [], {}
-    for index, name in enumerate(args.methods, 1):
-        tag = f"[{index}/{len(args.methods)}] {name}"
-        family, options = COMPARE_METHODS[name]
-        keras.utils.set_random_seed(args.seed)
-        model = autoencoder(family, length=args.length, factor=factor,
-                            upsampler_options=options, name=f"autoencoder_{name}")
-        model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
-        up = model.get_layer("up")
-        params = int(model.count_params())
-        init_ones, init_audio = analyse(up)
-        _progress(f"{tag}: {params} parameters; at init tonal {init_ones.tonal_db:.1f} dB, "
-                  f"filtering {init_ones.filtering_db:.1f} dB, replica "
-                  f"{init_ones.replica_db:.1f} dB")
-        model.predict_on_batch(held_out)  # compile
-        forward = []
-        for _ in range(3):
-            tick = time.perf_counter()
-            model.predict_on_batch(held_out)
-            forward.append(time.perf_counter() - tick)
-        steps, loss = [], float("nan")
-        for step in range(args.train_steps):
-            x = train[step * args.batch:(step + 1) * args.batch]
-            tick = time.perf_counter()
-            loss = float(np.asarray(model.train_on_batch(x, x)).ravel()[0])
-            steps.append(time.perf_counter() - tick)
-        snr = _snr_db(held_out, model.predict_on_batch(held_out))
-        _progress(f"{tag}: forward {_median_ms(forward):.1f} ms, train step "
-                  f"{_median_ms(steps[1:] or steps):.1f} ms; trained {args.train_steps} steps, "
-                  f"loss {loss:.5f}, SNR {snr:.2f} dB")
-        trained_ones, trained_audio = analyse(up)
-        _progress(f"{tag}: after training tonal {trained_ones.tonal_db:.1f} dB, filtering "
-                  f"{trained_ones.filtering_db:.1f} dB, replica {trained_ones.replica_db:.1f} dB")
-        rows.append({
-            "method": name, "upsampler": family, "options": options, "parameters": params,
-            "forward_ms": round(_median_ms(forward), 3),
-            "train_step_ms": round(_median_ms(steps[1:] or steps), 3),
-            "final_loss": loss, "snr_db": round(snr, 3),
-            "init": {"ones": init_ones.summary(), "audio": init_audio.summary()},
-            "trained": {"ones": trained_ones.summary(), "audio": trained_audio.summary()},
-        })
-        panels[f"{name}, init"] = init_audio
-        panels[f"{name}, {args.train_steps} steps"] = trained_audio
-
-    table = _compare_table(rows, args.train_steps)
-    seconds = time.perf_counter() - start
-    header = (f"# upsample1d compare\n\nBackend `{backend}`; seed auto-encoder (length "
-              f"{args.length}, factor {factor}, batch {args.batch}); {args.train_steps} Adam "
-              f"steps on synthetic audio; analysis signal {source}; {seconds:.1f} s.\n\n"
-              "tonal: strongest line at multiples of fs_in above its floor, constant input "
-              "(`measure(signal='ones')`); audio tonal: the same on the analysis signal; "
-              "filtering: 10-50 % vs 75-100 % of the input band, white noise; replica: images "
-              "of a sine vs the sine (see `upsample1d.artifacts.measure`).\n\n")
-    paths = {name: os.path.join(args.out, f"compare.{name}") for name in ("md", "json", "png")}
-    with open(paths["md"], "w") as f:
-        f.write(header + table + "\n")
-    with open(paths["json"], "w") as f:
-        json.dump({"backend": backend, "seconds": round(seconds, 2), "config": {
-            "length": args.length, "factor": factor, "batch": args.batch,
-            "train_steps": args.train_steps, "seed": args.seed, "analysis": source,
-            "analysis_seconds": args.seconds}, "results": rows}, f, indent=2)
-    try:
-        artifacts.plot_spectrograms(panels, path=paths["png"], ncols=2,
-                                    title=f"upsample1d compare ({backend})")
-    except ImportError as error:
-        _progress(f"upsample1d: skipped the spectrogram grid: {error}")
-        del paths["png"]
-    print(table, flush=True)
-    print(f"\nwrote {', '.join(paths.values())} in {time.perf_counter() - start:.1f} s",
-          flush=True)
-    return 0
-
-
-def _compare_table(rows, steps):
-    head = ["upsampler", "params", "forward ms", "train step ms", "tonal dB", "filtering dB",
-            "replica dB", "audio tonal dB", f"SNR dB ({steps} steps)", "tonal dB (trained)",
-            "filtering dB (trained)", "replica dB (trained)"]
-    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
-    for row in rows:
-        init, trained = row["init"]["ones"], row["trained"]["ones"]
-        cells = [row["method"], str(row["parameters"]), f"{row['forward_ms']:.1f}",
-                 f"{row['train_step_ms']:.1f}", f"{init['tonal_db']:.1f}",
-                 f"{init['filtering_db']:.1f}", f"{init['replica_db']:.1f}",
-                 f"{row['init']['audio']['tonal_db']:.1f}", f"{row['snr_db']:.2f}",
-                 f"{trained['tonal_db']:.1f}", f"{trained['filtering_db']:.1f}",
-                 f"{trained['replica_db']:.1f}"]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
+# --- the parser ------------------------------------------------------------------------------
 
 class _Parser(argparse.ArgumentParser):
     """Bad arguments: one line on stderr and exit code 2 (no usage block)."""
@@ -268,58 +87,250 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def build_parser():
-    parser = _Parser(prog="upsample1d", description=__doc__)
-    parser.add_argument("--backend", choices=("jax", "tensorflow", "torch"),
-                        help="Keras backend (default: KERAS_BACKEND or Keras' own default)")
-    sub = parser.add_subparsers(dest="command", required=True)
+def _int(help_text, name):
+    return {"type": _argument(check.positive_int, int, name), "help": help_text}
+
+
+def _add_autoencoder(sub):
     ae = sub.add_parser("autoencoder", help="train the seed article's auto-encoder a few steps "
-                        "on synthetic audio and print the loss")
-    ae.add_argument("--steps", type=_positive_int, default=8)
-    ae.add_argument("--batch", type=_positive_int, default=4)
-    ae.add_argument("--length", type=_positive_int, default=16384)
-    ae.add_argument("--factor", type=_positive_int, default=4)
-    ae.add_argument("--seed", type=int, default=0)
-    ae.set_defaults(run=_autoencoder)
+                        "on synthetic audio and print the loss", description="Train the seed "
+                        "article's auto-encoder (subpixel upsampler) a few Adam steps on "
+                        "synthetic audio; print the loss of each step and the reconstruction "
+                        "SNR.")
+    ae.add_argument("--steps", default=8, **_int("Adam steps (default: %(default)s)", "--steps"))
+    ae.add_argument("--batch", default=4, **_int("batch size (default: %(default)s)", "--batch"))
+    ae.add_argument("--length", default=16384, **_int(
+        "input length in samples, a multiple of --factor (default: %(default)s)", "--length"))
+    ae.add_argument("--factor", default=4, **_int(
+        "down/upsampling factor (default: %(default)s)", "--factor"))
+    ae.add_argument("--seed", type=_seed, default=0,
+                    help="random seed of the weights and the audio (default: %(default)s)")
+    ae.set_defaults(run=_autoencoder, parser=ae)
+
+
+def _add_compare(sub):
+    defaults = compare.Config()
     cmp = sub.add_parser(
         "compare", help="compare the upsamplers in the seed auto-encoder: size, speed, "
         "tonal/filtering/replica artifacts at init and after training; writes a markdown "
-        "table, JSON and a spectrogram grid")
-    cmp.add_argument("--methods", type=_methods, default=list(COMPARE_METHODS),
-                     help=f"comma-separated subset of {','.join(COMPARE_METHODS)} (default: all)")
-    cmp.add_argument("--train-steps", type=_positive_int, default=DEFAULT_TRAIN_STEPS,
-                     help="Adam steps on synthetic audio per upsampler (default: %(default)s)")
-    cmp.add_argument("--batch", type=_positive_int, default=DEFAULT_BATCH)
-    cmp.add_argument("--length", type=_positive_int, default=16384,
-                     help="auto-encoder input length, a multiple of 4 (default: %(default)s)")
-    cmp.add_argument("--seconds", type=_positive_float, default=1.0,
+        "table, JSON and a spectrogram grid", description="Put each upsampler into the seed "
+        "auto-encoder; measure parameters, forward and train-step time, and its artifacts "
+        "at initialisation and after a short training. Progress on stderr, the table on "
+        "stdout; compare.md, compare.json and compare.png in --out.")
+    cmp.add_argument("--methods", type=_methods, default=defaults.methods,
+                     help=f"comma-separated subset of {','.join(compare.METHODS)} (default: all)")
+    cmp.add_argument("--train-steps", default=defaults.train_steps, **_int(
+        "Adam steps on synthetic audio per upsampler (default: %(default)s)", "--train-steps"))
+    cmp.add_argument("--batch", default=defaults.batch, **_int(
+        "batch size of the training and timing (default: %(default)s)", "--batch"))
+    cmp.add_argument("--length", default=defaults.length, **_int(
+        f"auto-encoder input length, a multiple of {compare.FACTOR} (default: %(default)s)",
+        "--length"))
+    cmp.add_argument("--seconds", default=defaults.seconds,
+                     type=_argument(check.positive_number, float, "--seconds"),
                      help="length of the analysis probes in seconds (default: %(default)s)")
     cmp.add_argument("--audio", type=_audio_file,
                      help="a sound file (read with soundfile) to use as the analysis signal "
                      "instead of synthetic audio; its first --seconds, mixed to mono")
     cmp.add_argument("--out", default=os.path.join("out", "compare"),
                      help="output folder (default: %(default)s)")
-    cmp.add_argument("--seed", type=int, default=0)
-    cmp.set_defaults(run=_compare)
+    cmp.add_argument("--seed", type=_seed, default=defaults.seed,
+                     help="random seed of the weights and the audio (default: %(default)s)")
+    cmp.set_defaults(run=_compare, parser=cmp)
+
+
+def _activations(text):
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("expected a comma-separated list of activations")
+    return names
+
+
+def _add_aliasing(sub):
+    al = sub.add_parser(
+        "aliasing", help="measure how much each activation aliases, plain and alias-free "
+        "(BigVGAN's AliasFreeActivation1D); writes a markdown table, JSON and a spectrogram "
+        "grid", description="Feed pure tones through each activation, plain and run at twice "
+        "the rate between windowed-sinc filters (AliasFreeActivation1D, with BigVGAN's "
+        "filters and with longer sinc_bank ones), and report the share of the output that "
+        "is aliasing (see upsample1d.artifacts.measure_aliasing). The table goes to stdout; "
+        "aliasing.md, aliasing.json and aliasing.png (a sine sweep) to --out.")
+    al.add_argument("--activations", type=_activations, default=["snake", "leaky_relu", "tanh"],
+                    help="comma-separated Keras activation names, snake or snakebeta "
+                    "(default: snake,leaky_relu,tanh)")
+    al.add_argument("--out", default=os.path.join("out", "aliasing"),
+                    help="output folder (default: %(default)s)")
+    al.add_argument("--no-plot", action="store_true",
+                    help="skip the spectrogram grid (about 20 s of the run)")
+    al.set_defaults(run=_aliasing, parser=al)
+
+
+def build_parser():
+    """The argument parser (imports no framework)."""
+    parser = _Parser(prog="upsample1d", description=DESCRIPTION, epilog=EPILOG)
+    parser.add_argument("--version", action="version", version=f"upsample1d {__version__}",
+                        help="print the version and exit")
+    parser.add_argument("--backend", metavar="{" + ",".join(BACKENDS) + "}",
+                        type=_argument(check.choice, str, "--backend", BACKENDS),
+                        help="Keras backend (default: KERAS_BACKEND, else the first installed "
+                        "of jax, torch, tensorflow)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
+    _add_compare(sub)
+    _add_aliasing(sub)
+    _add_autoencoder(sub)
     return parser
 
 
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser().parse_args(argv)
-    if args.backend:
-        import keras
+# --- the backend -----------------------------------------------------------------------------
 
-        if keras.backend.backend() != args.backend:
-            # Keras fixed its backend when this package was imported: start again on the
-            # requested one.
-            os.environ["KERAS_BACKEND"] = args.backend
-            os.execv(sys.executable, [sys.executable, "-m", "upsample1d", *argv])
+def choose_backend(requested=None, environ=None, find_spec=importlib.util.find_spec,
+                   modules=None):
+    """``(backend, note)``: ``requested`` (--backend), else the backend of an already
+    imported Keras, else ``KERAS_BACKEND``, else the first installed of :data:`BACKENDS`, in
+    which case ``note`` says so (else None). ValueError if it is not installed.
+    ``environ``, ``find_spec`` and ``modules`` default to os.environ,
+    importlib.util.find_spec and sys.modules."""
+    environ = os.environ if environ is None else environ
+    keras = (sys.modules if modules is None else modules).get("keras")
+    note = None
+    if requested:
+        name, how = requested, "--backend"
+    elif keras is not None:
+        return keras.backend.backend(), None
+    elif environ.get("KERAS_BACKEND"):
+        name, how = environ["KERAS_BACKEND"], "KERAS_BACKEND"
+    else:
+        installed = [b for b in BACKENDS if find_spec(b) is not None]
+        if not installed:
+            raise ValueError('no Keras backend is installed: pip install "upsample1d[jax]" '
+                             "(or [torch], [tensorflow])")
+        name, how = installed[0], None
+        note = (f"upsample1d: KERAS_BACKEND is not set: using {name} (installed: "
+                f"{', '.join(installed)}; choose with --backend)")
+    if how and name in BACKENDS and find_spec(name) is None:
+        raise ValueError(f'backend {name!r} ({how}) is not installed: pip install '
+                         f'"upsample1d[{name}]"')
+    return name, note
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Drop the absl/glog lines written to file descriptor 2 inside the block (frameworks log
+    these while importing, before they read their log level); pass the rest on."""
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no file descriptor 2: nothing to filter
+        yield
+        return
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            lines = capture.read().decode(errors="replace").splitlines(keepends=True)
+            sys.stderr.write("".join(line for line in lines if not _LOG_LINE.match(line)))
+            sys.stderr.flush()
+
+
+def start_backend(name):
+    """Import Keras on backend ``name`` with the frameworks' start-up logging silenced
+    (unless TF_CPP_MIN_LOG_LEVEL was set). ValueError if Keras already runs another one."""
+    keras = sys.modules.get("keras")
+    if keras is not None:
+        if keras.backend.backend() != name:
+            raise ValueError(f"Keras is already imported with backend "
+                             f"{keras.backend.backend()!r}; the backend {name!r} needs a new "
+                             "process")
+        return
+    quiet = "TF_CPP_MIN_LOG_LEVEL" not in os.environ
+    os.environ["KERAS_BACKEND"] = name
+    for key, value in QUIET_ENVIRONMENT.items():
+        os.environ.setdefault(key, value)
+    with _quiet_stderr() if quiet else contextlib.nullcontext():
+        import keras  # noqa: F401 - imports the backend
+    if quiet and "absl.logging" in sys.modules:
+        sys.modules["absl.logging"].set_verbosity("error")
+    if quiet:
+        import logging
+
+        logging.getLogger("jax._src.xla_bridge").setLevel(logging.ERROR)
+
+
+def _start(backend, progress):
+    """Choose and start the backend; a note on stderr when it was picked for the user."""
+    name, note = choose_backend(backend)
+    if note:
+        progress.stage(note)
+    progress.status(f"importing Keras on {name}")
+    start_backend(name)
+
+
+# --- the commands ----------------------------------------------------------------------------
+
+def _compare(args):
+    started = compare.clock()
+    try:
+        config = compare.Config(methods=args.methods, train_steps=args.train_steps,
+                                batch=args.batch, length=args.length, seconds=args.seconds,
+                                audio=args.audio, seed=args.seed)
+        analysis = compare.analysis_signal(config)
+        os.makedirs(args.out, exist_ok=True)
+    except (ValueError, ImportError, OSError) as error:  # the library names `field`s
+        args.parser.error(re.sub(r"`(\w+)`", lambda m: "--" + m[1].replace("_", "-"),
+                                 " ".join(str(error).split())))
+    missing = compare.missing_dependencies()
+    if missing:
+        raise ImportError(missing)
+    progress = compare.ConsoleProgress(sys.stderr)
+    _start(args.backend, progress)
+    result = compare.run(config, progress, analysis=analysis, started=started)
+    paths = compare.write(result, args.out, progress)
+    print(compare.table(result.rows, config.train_steps), flush=True)
+    print(f"\nwrote {', '.join(paths)}; run time {result.seconds:.1f} s", flush=True)
+    return 0
+
+
+def _aliasing(args):
+    started = compare.clock()
+    progress = compare.ConsoleProgress(sys.stderr)
+    os.makedirs(args.out, exist_ok=True)
+    _start(args.backend, progress)
+    from upsample1d import aliasing
+
+    paths = aliasing.write(args.activations, args.out, plot=not args.no_plot,
+                           progress=progress.stage)
+    print(aliasing.read_table(paths[0]), flush=True)
+    print(f"\nwrote {', '.join(paths)}; run time {compare.clock() - started:.1f} s",
+          flush=True)
+    return 0
+
+
+def _autoencoder(args):
+    if args.length % args.factor:
+        args.parser.error(f"--length ({args.length}) must be a multiple of --factor "
+                          f"({args.factor})")
+    _start(args.backend, compare.ConsoleProgress(sys.stderr))
+    compare.autoencoder_demo(args.steps, args.batch, args.length, args.factor, args.seed,
+                             say=lambda line: print(line, flush=True))
+    return 0
+
+
+def main(argv=None):
+    """Run the command line ``argv`` (default: ``sys.argv[1:]``); the exit status."""
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
     try:
         return args.run(args)
     except ValueError as error:
-        print(f"upsample1d: error: {error}", file=sys.stderr)
+        print(f"upsample1d: error: {' '.join(str(error).split())}", file=sys.stderr)
         return 2
+    except ImportError as error:
+        print(f"upsample1d: error: {' '.join(str(error).split())}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -10,10 +10,19 @@ save and load as ``.keras`` files with ``safe_mode=True``.
 
 from __future__ import annotations
 
+import warnings
+
 import keras
 
-from upsample1d.layers import UPSAMPLERS, SpaceToDepth1D, TransposedConvUpsample1D, Upsample1D
-from upsample1d.ops.shuffle import check_factor
+from upsample1d import _validation as check
+from upsample1d.layers import (
+    DOWNSAMPLERS,
+    UPSAMPLERS,
+    Downsample1D,
+    SpaceToDepth1D,
+    TransposedConvUpsample1D,
+    Upsample1D,
+)
 
 
 def autoencoder(upsampler="subpixel", length=16384, factor=4, channels=1, hidden=32,
@@ -37,11 +46,12 @@ def autoencoder(upsampler="subpixel", length=16384, factor=4, channels=1, hidden
     >>> autoencoder().output_shape
     (None, 16384, 1)
     """
-    factor = check_factor(factor, "factor")
+    factor = check.positive_int(factor, "factor")
     if length is not None:
-        length = check_factor(length, "length")
+        length = check.positive_int(length, "length")
         if length % factor:
             raise ValueError(f"`length` ({length}) must be divisible by factor={factor}.")
+    upsampler = check.choice(upsampler, "upsampler", tuple(UPSAMPLERS))
     # The transposed layer's kernel follows its `overlap` unless the options name one.
     options = {} if upsampler == "transposed" else {"kernel_size": kernel_size}
     options.update(upsampler_options or {})
@@ -81,7 +91,7 @@ DEMUCS_PAPER_CONFIG = {
     "channels": 64,
     "growth": 2,
     "kernel_size": 8,
-    "stride": 4,
+    "factor": 4,
     "lstm_layers": 2,
     "in_channels": 2,
     "out_channels": 8,  # 4 stereo sources
@@ -89,31 +99,42 @@ DEMUCS_PAPER_CONFIG = {
 
 
 def demucs_like(upsampler="transposed", length=16384, depth=4, channels=16, growth=2,
-                kernel_size=8, stride=4, lstm_layers=2, in_channels=1, out_channels=None,
-                bias=True, first_relu=True, upsampler_options=None, name=None):
+                kernel_size=8, factor=4, lstm_layers=2, in_channels=1, out_channels=None,
+                bias=True, first_relu=True, upsampler_options=None, name=None, stride=None,
+                downsampler="strided", downsampler_options=None):
     """A Demucs-like U-Net (Defossez et al. 2019) with the decoder's upsampler chosen by name.
 
     Channels_last, ``(B, length, in_channels) -> (B, length, out_channels)``
     (``out_channels`` defaults to ``in_channels``). With ``C_i = channels * growth**i``:
 
     - encoder layer ``i`` (``i = 0 .. depth-1``): ``Conv1D(C_i, kernel_size,
-      strides=stride, padding="same")`` -> ReLU -> ``Conv1D(2 * C_i, 1)`` -> GLU; its output
-      is kept as the skip connection ``skip_i``, of length ``length / stride**(i + 1)``;
+      strides=factor, padding="same")`` -> ReLU -> ``Conv1D(2 * C_i, 1)`` -> GLU; its output
+      is kept as the skip connection ``skip_i``, of length ``length / factor**(i + 1)``;
     - bottleneck (``lstm_layers > 0``): ``lstm_layers`` bidirectional LSTMs of ``C`` units
       per direction (``C`` the last encoder width), then a ``Dense(C)`` back to ``C``
       channels; ``lstm_layers=0`` leaves it out;
     - decoder layer ``i`` (``i = depth-1 .. 0``): ``x + skip_i`` -> ``Conv1D(2 * C_i, 1)`` ->
-      GLU -> upsampler by ``stride`` to ``C_{i-1}`` channels (``out_channels`` for the last
+      GLU -> upsampler by ``factor`` to ``C_{i-1}`` channels (``out_channels`` for the last
       one) -> ReLU, except after the last layer (the output is linear).
 
     ``upsampler`` is any :class:`upsample1d.layers.Upsample1D` method: ``"transposed"`` uses
-    ``TransposedConvUpsample1D(kernel_size=kernel_size, factor=stride)`` (Demucs' own layer:
+    ``TransposedConvUpsample1D(kernel_size=kernel_size, factor=factor)`` (Demucs' own layer:
     kernel 8, stride 4 is the full overlap); ``"subpixel"``, ``"nearest"``, ``"linear"`` and
-    ``"sinc"`` use ``Upsample1D(C_{i-1}, stride, method=upsampler)`` with that layer's
+    ``"sinc"`` use ``Upsample1D(C_{i-1}, factor, method=upsampler)`` with that layer's
     defaults (subpixel: conv of 3 taps at the input rate, ICNR init; interpolation: a conv of
     9 taps at the output rate). ``upsampler_options`` go to every upsampler and win over these.
     ``upsampler`` may also be a callable ``(filters, factor, name=...) -> layer`` that builds a
     custom upsampler (``upsampler_options`` and ``bias`` are then not applied to it).
+
+    ``downsampler`` picks the encoder's downsampling the same way: ``"strided"`` (default)
+    is the ``keras.layers.Conv1D(C_i, kernel_size, strides=factor, padding="same")`` above,
+    layer ``encoder{i}_conv``; ``"space_to_depth"``, ``"sinc"`` and ``"average"`` use
+    ``Downsample1D(C_i, factor, method=downsampler)`` (layer ``encoder{i}_down``, that
+    layer's defaults: space_to_depth + a 3-tap conv at the output rate, or a fixed sinc /
+    block-average decimator + a 3-tap conv) followed by the same ReLU (``encoder{i}_relu``);
+    ``downsampler_options`` go to every one of them. A callable ``(filters, factor, name=...)
+    -> layer`` builds a custom one (followed by the ReLU). With ``"strided"`` the model is the
+    one ``demucs_like`` built before it had this argument, layer for layer.
 
     ``bias`` switches the biases of every convolution, dense layer and upsampler; and
     ``first_relu`` the ReLU of the first encoder layer (the one applied to the raw audio,
@@ -122,9 +143,9 @@ def demucs_like(upsampler="transposed", length=16384, depth=4, channels=16, grow
     DC offsets made by biases and ReLUs are imaged into tones by later upsamplers. (The LSTMs
     keep their gate biases: those sit inside the recurrence, not next to an upsampler.)
 
-    Input length: every encoder layer divides the length by ``stride`` exactly (``"same"``
+    Input length: every encoder layer divides the length by ``factor`` exactly (``"same"``
     padding) and every upsampler multiplies it back, so the skips line up without cropping.
-    This needs ``length`` divisible by ``stride**depth``; any other length raises a ValueError
+    This needs ``length`` divisible by ``factor**depth``; any other length raises a ValueError
     naming it (pad the audio to the next multiple). ``length=None`` builds a model for any
     length, and the same rule then applies to each input it is called on. Unlike Demucs
     (valid convolutions, the input padded by the model and the output cropped), input and
@@ -141,69 +162,108 @@ def demucs_like(upsampler="transposed", length=16384, depth=4, channels=16, grow
     >>> demucs_like("subpixel", length=4096, depth=3, channels=8).output_shape
     (None, 4096, 1)
     """
-    if not callable(upsampler) and upsampler not in UPSAMPLERS:
-        raise ValueError(f"`upsampler` must be one of {tuple(UPSAMPLERS)} or a callable, got "
-                         f"upsampler={upsampler!r}.")
-    depth = check_factor(depth, "depth")
-    channels = check_factor(channels, "channels")
-    growth = check_factor(growth, "growth")
-    kernel_size = check_factor(kernel_size, "kernel_size")
-    stride = check_factor(stride, "stride")
-    in_channels = check_factor(in_channels, "in_channels")
-    out_channels = in_channels if out_channels is None else check_factor(out_channels,
-                                                                          "out_channels")
-    if isinstance(lstm_layers, bool) or not isinstance(lstm_layers, int) or lstm_layers < 0:
-        raise ValueError(f"`lstm_layers` must be an int >= 0, got lstm_layers={lstm_layers!r}.")
-    if kernel_size < stride:
-        raise ValueError(f"`kernel_size` ({kernel_size}) must be at least stride={stride}, or "
+    if stride is not None:
+        warnings.warn("demucs_like(stride=...) is deprecated since 0.2: the resampling factor "
+                      "is called `factor` everywhere; pass factor=.", DeprecationWarning,
+                      stacklevel=2)
+        factor = stride
+    a = _demucs_arguments(upsampler=upsampler, downsampler=downsampler, length=length,
+                          depth=depth, channels=channels, growth=growth,
+                          kernel_size=kernel_size, factor=factor, lstm_layers=lstm_layers,
+                          in_channels=in_channels, out_channels=out_channels, bias=bool(bias),
+                          first_relu=first_relu)
+    a["up_options"] = {"use_bias": a["bias"], **(upsampler_options or {})}
+    a["down_options"] = {"use_bias": a["bias"], **(downsampler_options or {})}
+    a["widths"] = [a["channels"] * a["growth"] ** i for i in range(a["depth"])]
+
+    inputs = keras.Input((a["length"], a["in_channels"]), name="audio")
+    x, skips = _demucs_encoder(inputs, a)
+    if a["lstm_layers"]:
+        x = _demucs_bottleneck(x, a)
+    x = _demucs_decoder(x, skips, a)
+    suffix = "" if (bias and first_relu) else "_modified"
+    label = "custom" if callable(upsampler) else a["upsampler"]
+    if a["downsampler"] != "strided":
+        label += "_down_" + ("custom" if callable(downsampler) else a["downsampler"])
+    return keras.Model(inputs, x, name=name or f"demucs_like_{label}{suffix}")
+
+
+def _demucs_arguments(**a):
+    """demucs_like's arguments, checked and canonical, as a dict."""
+    if not callable(a["upsampler"]):
+        a["upsampler"] = check.choice(a["upsampler"], "upsampler", tuple(UPSAMPLERS))
+    if not callable(a["downsampler"]):
+        a["downsampler"] = check.choice(a["downsampler"], "downsampler", tuple(DOWNSAMPLERS))
+    for key in ("depth", "channels", "growth", "kernel_size", "factor", "in_channels"):
+        a[key] = check.positive_int(a[key], key)
+    a["out_channels"] = a["in_channels"] if a["out_channels"] is None else \
+        check.positive_int(a["out_channels"], "out_channels")
+    a["lstm_layers"] = check.non_negative_int(a["lstm_layers"], "lstm_layers")
+    kernel_size, factor, depth = a["kernel_size"], a["factor"], a["depth"]
+    if kernel_size < factor:
+        raise ValueError(f"`kernel_size` ({kernel_size}) must be at least factor={factor}, or "
                          "the strided encoder convolutions skip samples.")
-    block = stride ** depth
-    if length is not None:
-        length = check_factor(length, "length")
+    block = factor ** depth
+    if a["length"] is not None:
+        length = a["length"] = check.positive_int(a["length"], "length")
         if length % block:
             raise ValueError(
-                f"`length` ({length}) must be divisible by stride**depth = {stride}**{depth} = "
+                f"`length` ({length}) must be divisible by factor**depth = {factor}**{depth} = "
                 f"{block}; pad the input to {-(-length // block) * block} samples.")
-    bias = bool(bias)
-    options = {"use_bias": bias, **(upsampler_options or {})}
-    widths = [channels * growth ** i for i in range(depth)]
+    return a
 
-    inputs = keras.Input((length, in_channels), name="audio")
-    x = inputs
+
+def _demucs_encoder(x, a):
+    """Encoder layers; returns the bottleneck input and the skips."""
     skips = []
-    for i, width in enumerate(widths):
-        relu = "relu" if (i > 0 or first_relu) else None
-        x = keras.layers.Conv1D(width, kernel_size, strides=stride, padding="same",
-                                activation=relu, use_bias=bias, name=f"encoder{i}_conv")(x)
+    bias, factor, downsampler = a["bias"], a["factor"], a["downsampler"]
+    for i, width in enumerate(a["widths"]):
+        relu = "relu" if (i > 0 or a["first_relu"]) else None
+        if downsampler == "strided":
+            x = keras.layers.Conv1D(width, a["kernel_size"], strides=factor, padding="same",
+                                    activation=relu, use_bias=bias, name=f"encoder{i}_conv")(x)
+        else:
+            if callable(downsampler):
+                down = downsampler(width, factor, name=f"encoder{i}_down")
+            else:
+                down = Downsample1D(width, factor, method=downsampler,
+                                    data_format="channels_last", name=f"encoder{i}_down",
+                                    **a["down_options"])
+            x = down(x)
+            if relu:
+                x = keras.layers.ReLU(name=f"encoder{i}_relu")(x)
         x = keras.layers.Conv1D(2 * width, 1, use_bias=bias, name=f"encoder{i}_rewrite")(x)
         x = GLU(name=f"encoder{i}_glu")(x)
         skips.append(x)
+    return x, skips
 
-    if lstm_layers:
-        width = widths[-1]
-        for j in range(lstm_layers):
-            x = keras.layers.Bidirectional(
-                keras.layers.LSTM(width, return_sequences=True), name=f"lstm{j}")(x)
-        x = keras.layers.Dense(width, use_bias=bias, name="lstm_linear")(x)
 
-    for i in reversed(range(depth)):
-        width = widths[i]
-        target = widths[i - 1] if i > 0 else out_channels
+def _demucs_bottleneck(x, a):
+    width = a["widths"][-1]
+    for j in range(a["lstm_layers"]):
+        x = keras.layers.Bidirectional(
+            keras.layers.LSTM(width, return_sequences=True), name=f"lstm{j}")(x)
+    return keras.layers.Dense(width, use_bias=a["bias"], name="lstm_linear")(x)
+
+
+def _demucs_decoder(x, skips, a):
+    widths, factor, upsampler = a["widths"], a["factor"], a["upsampler"]
+    for i in reversed(range(a["depth"])):
+        target = widths[i - 1] if i > 0 else a["out_channels"]
         x = keras.layers.Add(name=f"decoder{i}_skip")([x, skips[i]])
-        x = keras.layers.Conv1D(2 * width, 1, use_bias=bias, name=f"decoder{i}_rewrite")(x)
+        x = keras.layers.Conv1D(2 * widths[i], 1, use_bias=a["bias"],
+                                name=f"decoder{i}_rewrite")(x)
         x = GLU(name=f"decoder{i}_glu")(x)
         if callable(upsampler):
-            up = upsampler(target, stride, name=f"decoder{i}_up")
+            up = upsampler(target, factor, name=f"decoder{i}_up")
         elif upsampler == "transposed":
-            layer_options = {"kernel_size": kernel_size, **options}
-            up = TransposedConvUpsample1D(target, stride, data_format="channels_last",
+            layer_options = {"kernel_size": a["kernel_size"], **a["up_options"]}
+            up = TransposedConvUpsample1D(target, factor, data_format="channels_last",
                                           name=f"decoder{i}_up", **layer_options)
         else:
-            up = Upsample1D(target, stride, method=upsampler, data_format="channels_last",
-                            name=f"decoder{i}_up", **options)
+            up = Upsample1D(target, factor, method=upsampler, data_format="channels_last",
+                            name=f"decoder{i}_up", **a["up_options"])
         x = up(x)
         if i > 0:
             x = keras.layers.ReLU(name=f"decoder{i}_relu")(x)
-    suffix = "" if (bias and first_relu) else "_modified"
-    label = "custom" if callable(upsampler) else upsampler
-    return keras.Model(inputs, x, name=name or f"demucs_like_{label}{suffix}")
+    return x

@@ -1,0 +1,465 @@
+"""The ``upsample1d compare`` job: every upsampler in the seed auto-encoder, side by side.
+
+Shaped run -> rows -> render:
+
+- :func:`run` builds the seed auto-encoder once per method of :data:`METHODS`, measures its
+  upsampler's artifacts (:func:`upsample1d.artifacts.measure`) at initialisation, times the
+  forward pass and a short training on synthetic audio, measures again, and returns a
+  :class:`Comparison` whose ``rows`` (one JSON-ready dict per method) hold every number;
+- :func:`table` renders the rows as a markdown table, :func:`plot` the spectrogram grid and
+  :func:`write` writes ``compare.md``, ``compare.json`` and ``compare.png``.
+
+:func:`autoencoder_demo` is the ``upsample1d autoencoder`` command's job; it shares the
+training loop (:func:`train`) and :func:`snr_db`.
+
+Keras, and with it the backend, is imported by the functions that do the work, never by
+importing this module (nor is NumPy): the command line reads its arguments first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+import time
+from typing import TYPE_CHECKING
+
+from upsample1d import _validation as check
+
+if TYPE_CHECKING:
+    import numpy as np
+
+FACTOR = 4
+SAMPLE_RATE = 16000
+MIN_ANALYSIS = 64 * FACTOR  # samples of analysis signal the artifact measures need
+
+# method -> (models.autoencoder(upsampler=...), upsampler_options)
+METHODS = {
+    "subpixel-glorot": ("subpixel", {"kernel_initializer": "glorot_uniform"}),
+    "subpixel-icnr": ("subpixel", {}),
+    "transposed-none": ("transposed", {"overlap": "none"}),
+    "transposed-full": ("transposed", {"overlap": "full"}),
+    "nearest": ("nearest", {}),
+    "linear": ("linear", {}),
+    "sinc": ("sinc", {}),
+}
+
+COLUMNS = ("tonal dB", "filtering dB", "replica dB", "audio tonal dB")
+_COLUMN_KEYS = (("ones", "tonal_db"), ("ones", "filtering_db"), ("ones", "replica_db"),
+                ("audio", "tonal_db"))
+NOTES = (
+    "tonal: strongest line at multiples of fs_in above its floor, constant input "
+    "(`measure(signal='ones')`); audio tonal: the same on the analysis signal (the number "
+    "under each panel of compare.png); filtering: 10-50 % vs 75-100 % of the input band, white "
+    "noise; replica: images of a sine vs the sine (see `upsample1d.artifacts.measure`). "
+    "Columns marked (trained) are measured again after training."
+)
+
+clock = time.perf_counter
+
+
+def timed(function, *args):
+    """``(function(*args), seconds it took)``: the one timing helper of this module."""
+    tick = clock()
+    result = function(*args)
+    return result, clock() - tick
+
+
+def median_ms(seconds):
+    """Median of durations in seconds, in milliseconds (NaN for none)."""
+    import numpy as np
+
+    return float(np.median(seconds) * 1000) if len(seconds) else float("nan")
+
+
+def snr_db(reference, estimate):
+    """Signal-to-noise ratio of ``estimate`` against ``reference``, in dB (float64 sums)."""
+    import numpy as np
+
+    reference = np.asarray(reference, np.float64)
+    noise = np.sum((np.asarray(estimate, np.float64) - reference) ** 2)
+    return float(10 * np.log10(np.sum(reference**2) / max(noise, 1e-30)))
+
+
+def _db1(value):
+    """A level as printed everywhere (table, console, PNG): rounded as in the JSON, 1 decimal."""
+    return f"{round(float(value), 3):.1f}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """What to compare; checked on creation (ValueError or TypeError naming the field)."""
+
+    methods: tuple = tuple(METHODS)
+    train_steps: int = 32
+    batch: int = 4
+    length: int = 16384
+    seconds: float = 1.0
+    audio: str | None = None
+    seed: int = 0
+
+    def __post_init__(self):
+        methods = tuple(dict.fromkeys(self.methods))
+        unknown = [name for name in methods if name not in METHODS]
+        if unknown or not methods:
+            raise ValueError(f"unknown method {unknown[0]!r} (choose from {', '.join(METHODS)})"
+                             if unknown else "`methods` must name at least one method.")
+        fields = {"methods": methods,
+                  "train_steps": check.positive_int(self.train_steps, "train_steps"),
+                  "batch": check.positive_int(self.batch, "batch"),
+                  "length": check.positive_int(self.length, "length"),
+                  "seconds": check.positive_number(self.seconds, "seconds"),
+                  "seed": check.non_negative_int(self.seed, "seed")}
+        for name, value in fields.items():
+            object.__setattr__(self, name, value)
+        if self.length % FACTOR:
+            raise ValueError(f"`length` ({self.length}) must be a multiple of {FACTOR}, the "
+                             "auto-encoder's factor.")
+        samples = int(round(self.seconds * SAMPLE_RATE))
+        if self.audio is None and samples < MIN_ANALYSIS:
+            raise ValueError(f"`seconds` ({self.seconds}) gives {samples} samples at "
+                             f"{SAMPLE_RATE} Hz; the analysis needs at least {MIN_ANALYSIS}.")
+
+
+@dataclasses.dataclass(frozen=True)
+class Analysis:
+    """The analysis signal (mono float64), its sample rate and where it comes from."""
+
+    signal: np.ndarray
+    sample_rate: int
+    source: str
+
+
+def analysis_signal(config):
+    """The signal the upsamplers' outputs are analysed on: ``config.audio``'s first
+    ``config.seconds``, mixed to mono (needs soundfile), else synthetic audio at 16 kHz.
+    ValueError for a file that cannot be read or is too short; ImportError without soundfile.
+    """
+    import numpy as np
+
+    if config.audio is None:
+        from upsample1d.audio import synthetic_audio
+
+        length = int(round(config.seconds * SAMPLE_RATE))
+        signal = synthetic_audio(1, length, SAMPLE_RATE, seed=config.seed)[0, :, 0]
+        return Analysis(signal.astype(np.float64), SAMPLE_RATE,
+                        f"synthetic_audio ({SAMPLE_RATE} Hz, {length} samples)")
+    try:
+        import soundfile
+    except ImportError:
+        raise ImportError('--audio needs soundfile: pip install "upsample1d[analysis]" (or pip '
+                          "install soundfile)") from None
+    try:
+        data, rate = soundfile.read(config.audio, dtype="float64", always_2d=True)
+    except Exception as error:  # noqa: BLE001 - soundfile raises its own types for bad files
+        raise ValueError(f"cannot read {config.audio!r} as audio "
+                         f"({' '.join(str(error).split())})") from None
+    signal = data.mean(axis=1)[: int(round(config.seconds * rate))]
+    if len(signal) < MIN_ANALYSIS:
+        raise ValueError(f"{config.audio!r} is too short: {len(signal)} samples, need at least "
+                         f"{MIN_ANALYSIS}")
+    return Analysis(signal, int(rate), f"{config.audio} ({rate} Hz, {len(signal)} samples)")
+
+
+def missing_dependencies():
+    """What :func:`run` cannot work without, as an install hint, or None (scipy)."""
+    import importlib.util
+
+    if importlib.util.find_spec("scipy") is None:
+        return 'compare needs scipy: pip install "upsample1d[analysis]" (or pip install scipy)'
+    return None
+
+
+class Silent:
+    """A progress sink that shows nothing; see :class:`ConsoleProgress` for the interface."""
+
+    def stage(self, text):
+        """A stage finished: ``text`` is a line to keep."""
+
+    def status(self, text):
+        """Work in progress: ``text`` may be shown until the next message."""
+
+
+class ConsoleProgress(Silent):
+    """Progress on a text stream. On a terminal, :meth:`status` rewrites one live line in
+    place (carriage return) and :meth:`stage` leaves a line; elsewhere (a file, a pipe, a CI
+    log) only the stage lines are written, one per line."""
+
+    def __init__(self, stream, live=None):
+        self.stream = stream
+        self.live = stream.isatty() if live is None else live
+        self._shown = 0  # characters of the live line on screen
+
+    def _erase(self):
+        if self._shown:
+            self.stream.write("\r" + " " * self._shown + "\r")
+            self._shown = 0
+
+    def stage(self, text):
+        self._erase()
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def status(self, text):
+        if not self.live:
+            return
+        import shutil
+
+        self._erase()
+        text = text[:max(shutil.get_terminal_size().columns - 1, 20)]
+        self.stream.write(text)
+        self.stream.flush()
+        self._shown = len(text)
+
+
+def train(model, data, batch, steps, on_step=None):
+    """``steps`` Adam steps of an auto-encoder on consecutive batches of ``data`` (input =
+    target). ``on_step(step, loss)`` after each. Returns (losses, seconds per step)."""
+    import numpy as np
+
+    losses, seconds = [], []
+    for step in range(steps):
+        x = data[step * batch:(step + 1) * batch]
+        loss, took = timed(model.train_on_batch, x, x)
+        losses.append(float(np.asarray(loss).ravel()[0]))
+        seconds.append(took)
+        if on_step is not None:
+            on_step(step + 1, losses[-1])
+    return losses, seconds
+
+
+def set_random_seed(seed):
+    """``keras.utils.set_random_seed(seed)``, less its import of TensorFlow (to seed
+    ``tf.data``, which this module does not use) on the other backends: seconds of start-up
+    and TensorFlow's log lines on a JAX or PyTorch run. Falls back to Keras' own where its
+    internals differ."""
+    import keras
+
+    if keras.backend.backend() == "tensorflow" or "tensorflow" in sys.modules:
+        return keras.utils.set_random_seed(seed)
+    try:
+        from keras.src.backend.common import global_state
+        from keras.src.random.seed_generator import GLOBAL_SEED_GENERATOR
+        from keras.src.utils.rng_utils import GLOBAL_RANDOM_SEED
+    except ImportError:  # pragma: no cover - depends on the Keras version
+        return keras.utils.set_random_seed(seed)
+    import random
+
+    import numpy as np
+
+    global_state.set_global_attribute(GLOBAL_RANDOM_SEED, seed)
+    global_state.set_global_attribute(GLOBAL_SEED_GENERATOR, None)
+    random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 - Keras seeds the legacy global generator too
+    if keras.backend.backend() == "torch":
+        import torch
+
+        torch.manual_seed(seed)
+
+
+def _model(upsampler, seed, length, factor=FACTOR, options=None, name=None):
+    """The seed auto-encoder, seeded and compiled (Adam 1e-3, MSE)."""
+    import keras
+
+    from upsample1d.models import autoencoder
+
+    set_random_seed(seed)
+    model = autoencoder(upsampler, length=length, factor=factor, upsampler_options=options,
+                        name=name)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+    return model
+
+
+def _analyse(layer, config, analysis):
+    """The artifact reports of ``layer``: the constant probe and the analysis signal."""
+    from upsample1d import artifacts
+
+    return {"ones": artifacts.measure(layer, sample_rate=analysis.sample_rate, signal="ones",
+                                      seconds=config.seconds, seed=config.seed),
+            "audio": artifacts.measure(layer, sample_rate=analysis.sample_rate,
+                                       signal=analysis.signal, seed=config.seed)}
+
+
+def _levels(reports):
+    ones = reports["ones"]
+    return (f"tonal {_db1(ones.tonal_db)} dB, filtering {_db1(ones.filtering_db)} dB, replica "
+            f"{_db1(ones.replica_db)} dB, audio tonal {_db1(reports['audio'].tonal_db)} dB")
+
+
+def _method(name, tag, config, analysis, data, progress):
+    """One method through the whole protocol: (row, [(panel title, report), ...])."""
+    family, options = METHODS[name]
+    progress.status(f"{tag}: building and measuring at init")
+    model = _model(family, config.seed, config.length, options=options,
+                   name=f"autoencoder_{name}")
+    up = model.get_layer("up")
+    params = int(model.count_params())
+    init = _analyse(up, config, analysis)
+    progress.stage(f"{tag}: {params} parameters; at init {_levels(init)}")
+    held_out = data["held_out"]
+    progress.status(f"{tag}: timing the forward pass")
+    model.predict_on_batch(held_out)  # compile
+    forward = [timed(model.predict_on_batch, held_out)[1] for _ in range(3)]
+    steps = config.train_steps
+    losses, step_seconds = train(
+        model, data["train"], config.batch, steps,
+        lambda i, loss: progress.status(f"{tag}: step {i}/{steps} loss {loss:.4f}"))
+    snr = snr_db(held_out, model.predict_on_batch(held_out))
+    train_ms = median_ms(step_seconds[1:] or step_seconds)  # the first step compiles
+    progress.stage(f"{tag}: forward {median_ms(forward):.1f} ms, train step {train_ms:.1f} ms; "
+                   f"trained {steps} steps, loss {losses[-1]:.5f}, SNR {snr:.2f} dB")
+    progress.status(f"{tag}: measuring after training")
+    trained = _analyse(up, config, analysis)
+    progress.stage(f"{tag}: after training {_levels(trained)}")
+    row = {"method": name, "upsampler": family, "options": options, "parameters": params,
+           "forward_ms": round(median_ms(forward), 3), "train_step_ms": round(train_ms, 3),
+           "final_loss": losses[-1], "snr_db": round(snr, 3),
+           "init": {probe: report.summary() for probe, report in init.items()},
+           "trained": {probe: report.summary() for probe, report in trained.items()}}
+    return row, [(f"{name}, init", init["audio"]), (f"{name}, {steps} steps", trained["audio"])]
+
+
+@dataclasses.dataclass
+class Comparison:
+    """What :func:`run` found: ``rows`` (JSON-ready, one per method, in order), ``panels``
+    (``(title, ArtifactReport)`` of the analysis signal, at init and trained, per method) and
+    ``seconds``, the run time, set once by :meth:`finish`."""
+
+    config: Config
+    backend: str
+    analysis: str
+    rows: list
+    panels: list
+    started: float
+    seconds: float | None = None
+
+    def finish(self):
+        """Stop the clock (once) and return the run time in seconds."""
+        if self.seconds is None:
+            self.seconds = round(clock() - self.started, 1)
+        return self.seconds
+
+
+def run(config, progress=None, analysis=None, started=None):
+    """Train and measure every method of ``config``; a :class:`Comparison`.
+
+    ``progress``: a :class:`ConsoleProgress` (or anything with its ``stage`` and ``status``
+    methods); default silent. ``analysis``: :func:`analysis_signal(config)
+    <analysis_signal>` if already read. ``started``: when the run time's clock started (a
+    :data:`clock` reading; default: now, before Keras is imported).
+    """
+    started = clock() if started is None else started
+    progress = progress or Silent()
+    analysis = analysis_signal(config) if analysis is None else analysis
+    import keras
+
+    from upsample1d.audio import synthetic_audio
+
+    data = {"train": synthetic_audio(config.batch * config.train_steps, config.length,
+                                     seed=config.seed),
+            "held_out": synthetic_audio(config.batch, config.length, seed=config.seed + 1)}
+    backend = keras.backend.backend()
+    progress.stage(f"compare on backend={backend}: {len(config.methods)} upsamplers, "
+                   f"auto-encoder length {config.length}, batch {config.batch}, "
+                   f"{config.train_steps} train steps; analysis signal {analysis.source}")
+    rows, panels = [], []
+    for index, name in enumerate(config.methods, 1):
+        tag = f"[{index}/{len(config.methods)}] {name}"
+        row, method_panels = _method(name, tag, config, analysis, data, progress)
+        rows.append(row)
+        panels.extend(method_panels)
+    return Comparison(config, backend, analysis.source, rows, panels, started)
+
+
+def table(rows, train_steps):
+    """The markdown table of :func:`run`'s rows (levels rounded as in the JSON)."""
+    head = ["upsampler", "params", "forward ms", "train step ms", *COLUMNS,
+            f"SNR dB ({train_steps} steps)", *(f"{column} (trained)" for column in COLUMNS)]
+    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    for row in rows:
+        cells = [row["method"], str(row["parameters"]), f"{row['forward_ms']:.1f}",
+                 f"{row['train_step_ms']:.1f}",
+                 *(_db1(row["init"][probe][key]) for probe, key in _COLUMN_KEYS),
+                 f"{row['snr_db']:.2f}",
+                 *(_db1(row["trained"][probe][key]) for probe, key in _COLUMN_KEYS)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def panel_label(report):
+    """The line under a panel's title in compare.png: the analysis-signal tonal level, named
+    as its table column (``audio tonal dB``, or ``audio tonal dB (trained)``)."""
+    return f"audio tonal {_db1(report.tonal_db)} dB"
+
+
+def plot(result, path=None):
+    """The spectrogram grid of ``result`` (two columns: init, trained); the Figure. Needs
+    matplotlib."""
+    from upsample1d import artifacts
+
+    return artifacts.plot_spectrograms(
+        result.panels, path=path, ncols=2, label=panel_label,
+        title=f"upsample1d compare ({result.backend}): the analysis signal through each "
+              "upsampler")
+
+
+def _markdown(result):
+    config = result.config
+    return (f"# upsample1d compare\n\nBackend `{result.backend}`; seed auto-encoder (length "
+            f"{config.length}, factor {FACTOR}, batch {config.batch}); {config.train_steps} "
+            f"Adam steps on synthetic audio; analysis signal {result.analysis}; run time "
+            f"{result.seconds:.1f} s.\n\n{NOTES}\n\n{table(result.rows, config.train_steps)}\n")
+
+
+def _json(result):
+    config = result.config
+    return {"backend": result.backend, "seconds": result.seconds,
+            "config": {"methods": list(config.methods), "length": config.length,
+                       "factor": FACTOR, "batch": config.batch,
+                       "train_steps": config.train_steps, "seed": config.seed,
+                       "analysis": result.analysis, "analysis_seconds": config.seconds},
+            "results": result.rows}
+
+
+def write(result, out_dir, progress=None):
+    """Write ``compare.png`` (skipped, with a note, without matplotlib), then stop the clock
+    (:meth:`Comparison.finish`) and write ``compare.md`` and ``compare.json`` with that run
+    time. Returns the paths written."""
+    progress = progress or Silent()
+    os.makedirs(out_dir, exist_ok=True)
+    paths = []
+    png = os.path.join(out_dir, "compare.png")
+    try:
+        progress.status("drawing the spectrogram grid")
+        plot(result, png)
+        paths.append(png)
+    except ImportError as error:
+        progress.stage(f"upsample1d: skipped the spectrogram grid: {error}")
+    result.finish()
+    md, js = os.path.join(out_dir, "compare.md"), os.path.join(out_dir, "compare.json")
+    with open(md, "w") as f:
+        f.write(_markdown(result))
+    with open(js, "w") as f:
+        json.dump(_json(result), f, indent=2)
+    progress.status("")
+    return [md, js, *paths]
+
+
+def autoencoder_demo(steps=8, batch=4, length=16384, factor=4, seed=0, say=print):
+    """The ``upsample1d autoencoder`` command: the seed auto-encoder (subpixel) trained
+    ``steps`` Adam steps on synthetic audio; ``say`` gets each line (the loss at every step,
+    then the final loss and the reconstruction SNR). Returns that SNR in dB."""
+    import keras
+
+    from upsample1d.audio import synthetic_audio
+
+    model = _model("subpixel", seed, length, factor)
+    audio = synthetic_audio(batch * steps, length, seed=seed)
+    say(f"seed auto-encoder on backend={keras.backend.backend()}: input {model.input_shape}, "
+        f"{model.count_params()} parameters, {steps} steps of batch {batch}")
+    losses, _ = train(model, audio, batch, steps,
+                      lambda step, loss: say(f"step {step}: loss {loss:.6f}"))
+    snr = snr_db(audio[:batch], model.predict_on_batch(audio[:batch]))
+    say(f"final loss {losses[-1]:.6f}; reconstruction SNR {snr:.2f} dB")
+    return snr
