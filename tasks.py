@@ -4,14 +4,25 @@
     python3 tasks.py demo [ARGS...]   set up .venv, then run the main job (upsample1d compare)
     python3 tasks.py test [ARGS...]   set up .venv, then ruff + the test suite on jax,
                                       tensorflow and torch (one process each); ARGS go to pytest
+    python3 tasks.py setup            only set up .venv
 
 The virtual environment is .venv in the repository root; set UPSAMPLE1D_VENV to use another.
+Setup installs only when pyproject.toml or constraints.txt changed since the last install.
+
+`test` streams pytest's output live, writes each backend's complete log to
+out/test-<backend>.log, and ends with a table per backend (and out/test-summary.txt) that lists
+every failure and error with its first error line. The tensorflow backend runs with
+TF_ENABLE_ONEDNN_OPTS=0 unless the caller set that variable. The exit status is non-zero
+when ruff or any backend fails.
 """
 
+import json
 import os
 import re
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import venv
 
@@ -21,61 +32,283 @@ BIN = os.path.join(VENV, "Scripts" if os.name == "nt" else "bin")
 PYTHON = os.path.join(BIN, "python")
 BACKENDS = ("jax", "tensorflow", "torch")
 STAMP = os.path.join(VENV, ".upsample1d-installed")
+OUT = os.path.join(ROOT, "out")
+# Per backend, environment variables set unless the caller set them. Without oneDNN,
+# TensorFlow's CPU kernels cannot run NCW (channels_first) convolutions: test that strict
+# path, so the suite is red wherever a user's machine would be.
+BACKEND_ENV = {"tensorflow": {"TF_ENABLE_ONEDNN_OPTS": "0"}}
+HEARTBEAT_S = 15
+MESSAGE_CHARS = 200  # first error lines in the summary are cut to this length
 
 
-def run(cmd, **kwargs):
-    print("+", " ".join(cmd), flush=True)
-    return subprocess.run(cmd, cwd=ROOT, **kwargs)
+def rel(path):
+    """``path`` relative to the repository root when it lies inside it, for shorter messages."""
+    path = os.path.abspath(path)
+    inside = os.path.commonpath([path, ROOT]) == ROOT
+    return os.path.relpath(path, ROOT) if inside else path
+
+
+def duration(seconds):
+    seconds = int(round(seconds))
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
+def say(*lines):
+    for line in lines:
+        print(line, flush=True)
+
+
+def stream(cmd, env=None, log=None, heartbeat=None, shown=None):
+    """Run ``cmd`` in the repository root and copy its output (stdout and stderr) to the
+    console as it comes, and to the open binary file ``log``. With ``heartbeat`` (a text),
+    print it with the elapsed time whenever the command has been quiet for HEARTBEAT_S.
+
+    Returns (exit status, the whole output as text, interrupted by Ctrl-C)."""
+    line = "+ " + (shown or " ".join(cmd))
+    say(line)
+    if log:
+        log.write(line.encode() + b"\n")
+    start = time.time()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, bufsize=0)
+    chunks = []
+    last_output = [start]
+
+    def pump():
+        console = sys.stdout.buffer
+        while True:
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            if not chunk:
+                return
+            chunks.append(chunk)
+            last_output[0] = time.time()
+            if log:
+                log.write(chunk)
+                log.flush()
+            if console:
+                try:
+                    console.write(chunk)
+                    console.flush()
+                except OSError:  # e.g. `| head` closed the pipe: keep draining the child
+                    console = None
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    interrupted = False
+    try:
+        while reader.is_alive():
+            reader.join(1.0)
+            now = time.time()
+            if heartbeat and now - last_output[0] >= HEARTBEAT_S:
+                say(f"    ... {heartbeat} ({duration(now - start)} so far)")
+                last_output[0] = now
+    except KeyboardInterrupt:
+        # The child got the same SIGINT; let it report and stop.
+        interrupted = True
+        reader.join()
+    proc.wait()
+    return proc.returncode, b"".join(chunks).decode("utf-8", "replace"), interrupted
 
 
 def setup():
     """Create the venv and install the package with every backend and the test tools."""
+    start = time.time()
     if not os.path.exists(PYTHON):
+        say(f"setup: creating the virtual environment {rel(VENV)} (a few seconds)")
         venv.EnvBuilder(with_pip=True).create(VENV)
     inputs = [os.path.join(ROOT, name) for name in ("pyproject.toml", "constraints.txt")]
     if os.path.exists(STAMP) and all(os.path.getmtime(p) <= os.path.getmtime(STAMP)
                                      for p in inputs):
+        with open(STAMP) as f:
+            when = f.read().strip()
+        say(f"setup: {rel(VENV)} is up to date (installed {when}; pyproject.toml and "
+            "constraints.txt unchanged since)")
         return
-    pip = [PYTHON, "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    run(pip + ["-c", "constraints.txt", "-e", ".[all,test,analysis]"],
-        check=True)
+    say(f"setup: installing upsample1d (editable) with jax, tensorflow, torch, the test and "
+        f"analysis tools into {rel(VENV)}",
+        "setup: this takes about 3 min on 2 CPU cores with a warm pip cache, 4 min or more "
+        "with a cold one (~3.5 GB installed); pip's own lines follow")
+    pip = [PYTHON, "-m", "pip", "install", "--disable-pip-version-check", "--progress-bar",
+           "off"]
+    status, _, interrupted = stream(
+        pip + ["-c", "constraints.txt", "-e", ".[all,test,analysis]"],
+        heartbeat="pip is still working (unpacking and installing takes the longest)")
+    if interrupted:
+        raise KeyboardInterrupt
+    if status:
+        say(f"setup: pip failed (exit {status}) after {duration(time.time() - start)}; "
+            "nothing was marked installed, the next run tries again")
+        raise SystemExit(status)
     with open(STAMP, "w") as f:
         f.write(time.strftime("%Y-%m-%d %H:%M:%S\n"))
+    say(f"setup: done in {duration(time.time() - start)}")
+
+
+class FailureCollector:
+    """A pytest plugin for the pytest process (the xdist controller, which gets every
+    worker's reports): writes each failure and error, with its first error line, as one JSON
+    line to ``path``. Parsing pytest's short summary would need a terminal wide enough not to
+    cut the messages."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def _write(self, report, kind):
+        entry = {"kind": kind, "nodeid": report.nodeid or "(collection)",
+                 "when": getattr(report, "when", "collect"),
+                 "message": first_error_line(report.longrepr)}
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(entry) + "\n")
+
+    def pytest_runtest_logreport(self, report):
+        if report.failed:
+            self._write(report, "FAILED" if report.when == "call" else "ERROR")
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            self._write(report, "ERROR")
+
+
+def first_error_line(longrepr):
+    crash = getattr(longrepr, "reprcrash", None)
+    if crash is not None and crash.message:
+        text = crash.message
+    else:
+        text = str(longrepr or "")
+        errors = [line[1:].strip() for line in text.splitlines() if line.startswith("E ")]
+        if errors:
+            return errors[0]
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0] if lines else ""
+
+
+# Runs pytest in-process with FailureCollector; argv: the failures file, then pytest's args.
+PYTEST_MAIN = (
+    "import sys; sys.path.insert(0, {root!r}); import pytest, tasks; "
+    "sys.exit(pytest.main(sys.argv[2:], plugins=[tasks.FailureCollector(sys.argv[1])]))"
+)
+
+COUNT_WORDS = {"passed": "passed", "failed": "failed", "skipped": "skipped", "error": "errors",
+               "errors": "errors", "warning": "warnings", "warnings": "warnings"}
+
+
+def closing_counts(output):
+    """Counts from pytest's closing line ("== 2 failed, 10 passed, 3 warnings in 9.1s =="),
+    or None when it never printed one."""
+    output = re.sub(r"\x1b\[[0-9;]*m", "", output)  # in case PY_COLORS/FORCE_COLOR is set
+    closing = [line for line in output.splitlines()
+               if re.match(r"=+ .*\bin [\d.]+s", line.strip())
+               and re.search(r"\d+ (passed|failed|error|skipped|deselected)|no tests ran", line)]
+    if not closing:
+        return None
+    counts = dict.fromkeys(("passed", "failed", "skipped", "errors", "warnings"), 0)
+    for count, word in re.findall(r"(\d+) (\w+)", closing[-1]):
+        if word in COUNT_WORDS:
+            counts[COUNT_WORDS[word]] += int(count)
+    return counts
+
+
+def wants_own_workers(pytest_args):
+    return any(a in ("-n", "--numprocesses") or a.startswith("--numprocesses=")
+               or re.fullmatch(r"-n\d+|-nauto|-nlogical", a) or a == "no:xdist"
+               for a in pytest_args)
 
 
 def test(pytest_args):
     setup()
-    failures = 0
-    if run([PYTHON, "-m", "ruff", "check", "."]).returncode:
-        print("ruff found problems", flush=True)
-        failures += 1
-    totals = {"passed": 0, "failed": 0, "skipped": 0, "error": 0}
-    workers = ["-n", "2"] if "-n" not in pytest_args else []
-    for backend in BACKENDS:
-        env = dict(os.environ, KERAS_BACKEND=backend, PYTHONUNBUFFERED="1")
-        print(f"\n===== KERAS_BACKEND={backend} =====", flush=True)
+    os.makedirs(OUT, exist_ok=True)
+    ruff_status, _, interrupted = stream([PYTHON, "-m", "ruff", "check", "."])
+    if ruff_status:
+        say("ruff found problems")
+    workers = [] if wants_own_workers(pytest_args) else ["-n", "2"]
+    results = []
+    for number, backend in enumerate(BACKENDS, 1):
+        if interrupted:
+            break
+        extra = {key: value for key, value in BACKEND_ENV.get(backend, {}).items()
+                 if key not in os.environ}
+        env = dict(os.environ, KERAS_BACKEND=backend, PYTHONUNBUFFERED="1", **extra)
+        shown_env = " ".join(f"{key}={env[key]}"
+                             for key in ("KERAS_BACKEND", *BACKEND_ENV.get(backend, {})))
+        log_path = os.path.join(OUT, f"test-{backend}.log")
+        say("", f"===== [{number}/{len(BACKENDS)}] {shown_env}   (log: {rel(log_path)}) =====")
+        args = ["-p", "no:cacheprovider", *workers, *pytest_args]
+        fd, failures_path = tempfile.mkstemp(prefix=f"upsample1d-{backend}-", suffix=".jsonl")
+        os.close(fd)
         start = time.time()
-        proc = run([PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", *workers,
-                    *pytest_args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                   text=True)
-        print(proc.stdout[-20000:], flush=True)
-        # pytest's own closing line; frameworks may log after it at exit
-        closing = [line for line in proc.stdout.splitlines()
-                   if re.search(r"\d+ (passed|failed|error)", line) and " in " in line]
-        summary = closing[-1] if closing else ""
-        for count, word in re.findall(r"(\d+) (passed|failed|skipped|error)", summary):
-            totals[word] += int(count)
-        print(f"[{backend}] exit {proc.returncode} in {time.time() - start:.0f} s", flush=True)
-        if proc.returncode not in (0,):
-            failures += 1
-    print(f"\nsummary: {totals['passed']} passed, {totals['failed'] + totals['error']} "
-          f"failed, {totals['skipped']} skipped", flush=True)
-    return 1 if failures else 0
+        try:
+            with open(log_path, "wb") as log:
+                status, output, interrupted = stream(
+                    [PYTHON, "-c", PYTEST_MAIN.format(root=ROOT), failures_path, *args],
+                    env=env, log=log,
+                    shown=f"{shown_env} {rel(PYTHON)} -m pytest {' '.join(args)}")
+                seconds = time.time() - start
+                log.write(f"\n[{backend}] exit {status} in {duration(seconds)}\n".encode())
+            with open(failures_path, encoding="utf-8") as f:
+                failures = [json.loads(line) for line in f if line.strip()]
+        finally:
+            os.remove(failures_path)
+        say(f"[{backend}] exit {status} in {duration(seconds)}; log: {rel(log_path)}")
+        results.append({"backend": backend, "status": status, "seconds": seconds,
+                        "counts": closing_counts(output), "failures": failures,
+                        "log": rel(log_path)})
+    lines = summary(ruff_status, results, interrupted)
+    say("", *lines)
+    with open(os.path.join(OUT, "test-summary.txt"), "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    if interrupted:
+        return 130
+    return 1 if ruff_status or any(r["status"] for r in results) else 0
+
+
+EXIT_MEANINGS = {2: "interrupted", 3: "internal error", 4: "usage error",
+                 5: "no tests collected"}
+
+
+def summary(ruff_status, results, interrupted):
+    header = ("backend", "passed", "failed", "skipped", "errors", "warnings", "exit", "time",
+              "log")
+    rows = []
+    for r in results:
+        counts = r["counts"] or {}
+        rows.append((r["backend"], *(str(counts.get(key, "?")) for key in header[1:6]),
+                     str(r["status"]), duration(r["seconds"]), r["log"]))
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def fmt(row):
+        cells = [cell.ljust(w) if i in (0, 8) else cell.rjust(w)
+                 for i, (cell, w) in enumerate(zip(row, widths, strict=True))]
+        return "  ".join(cells).rstrip()
+
+    lines = ["===== summary =====", f"ruff: {'FAILED' if ruff_status else 'ok'}", fmt(header),
+             *(fmt(row) for row in rows)]
+    failures = [(r["backend"], f) for r in results
+                for f in sorted(r["failures"], key=lambda f: (f["nodeid"], f["when"]))]
+    if failures:
+        lines += ["", f"failures and errors ({len(failures)}; tracebacks in the logs):"]
+        for backend, f in failures:
+            when = {"call": "", "collect": " (collecting)"}.get(f["when"], f" (in {f['when']})")
+            message = f["message"]
+            if len(message) > MESSAGE_CHARS:
+                message = message[:MESSAGE_CHARS - 3] + "..."
+            lines.append(f"  [{backend}] {f['kind']} {f['nodeid']}{when} - {message}")
+    for r in results:
+        if r["status"] and not r["failures"]:
+            why = EXIT_MEANINGS.get(r["status"], "see the log")
+            lines.append(f"  [{r['backend']}] pytest exited {r['status']} without a failing "
+                         f"test ({why}): {r['log']}")
+    if interrupted:
+        lines.append(f"interrupted: ran {len(results)} of {len(BACKENDS)} backends")
+    bad = [r["backend"] for r in results if r["status"]] + (["ruff"] if ruff_status else [])
+    lines.append(f"result: {'FAILED (' + ', '.join(bad) + ')' if bad else 'ok'}")
+    return lines
 
 
 def demo(args):
     setup()
-    return run([PYTHON, "-m", "upsample1d", *(args or ["compare"])]).returncode
+    cmd = [PYTHON, "-m", "upsample1d", *(args or ["compare"])]
+    say("+ " + " ".join(cmd))
+    return subprocess.run(cmd, cwd=ROOT).returncode
 
 
 def main(argv):
@@ -89,4 +322,8 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except BrokenPipeError:  # the console went away (e.g. `| head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(141)
