@@ -2,36 +2,41 @@
 
 Run from the repository root, one backend per process::
 
-    KERAS_BACKEND=jax        python benchmarks/bench_shuffle.py
-    KERAS_BACKEND=tensorflow python benchmarks/bench_shuffle.py
-    KERAS_BACKEND=torch      python benchmarks/bench_shuffle.py
-    python benchmarks/bench_shuffle.py --size tiny     # CI smoke run: tiny input, 3 repeats
+    KERAS_BACKEND=jax        python -m benchmarks.bench_shuffle
+    KERAS_BACKEND=tensorflow python -m benchmarks.bench_shuffle
+    KERAS_BACKEND=torch      python -m benchmarks.bench_shuffle --parts overhead --out /tmp/b
+    python -m benchmarks.bench_shuffle --size tiny     # CI smoke run: tiny input, 3 repeats
 
-Times, at input (16, 4096, 256) float32 and r=4 (channels_first: (16, 256, 4096)):
-``depth_to_space_1d`` for both data formats and both modes, the ``Subpixel1D`` layer, the
-seed article's TF layer (tensorflow only), ``keras.layers.UpSampling1D(4)`` on (16, 4096, 64)
-(the same output size), and a plain copy ``x * 1`` as the baseline. Each runs eagerly (as a
-user calls it) and compiled: ``jax.jit``; ``tf.function`` without and with XLA
-(``jit_compile=True``); ``torch.compile`` (skipped for ``--size tiny`` unless asked for).
+Throughput rows (``--parts throughput``): at input (16, 4096, 256) float32 and r=4
+(channels_first: (16, 256, 4096)), ``depth_to_space_1d`` for both data formats and both
+modes, the ``Subpixel1D`` layer, the seed article's TF layer (tensorflow only),
+``keras.layers.UpSampling1D(4)`` on (16, 4096, 64) (the same output size), and a plain copy
+``x * 1`` as the baseline. Each runs eagerly (as a user calls it) and compiled: ``jax.jit``;
+``tf.function`` without and with XLA (``jit_compile=True``); ``torch.compile`` (skipped for
+``--size tiny`` unless asked for).
 
 In eager mode a pure reshape returns a view (TF, torch) and costs next to nothing; compiled,
 a function must return a fresh buffer, so it costs a copy. Both are reported, each as a
-ratio to the copy in the same mode. Writes ``shuffle-<backend>.json`` and
-``shuffle-<backend>.md`` to ``--out`` and prints the table.
+ratio to the copy in the same mode.
+
+Overhead rows (``--parts overhead``, :mod:`benchmarks.shuffle_overhead`): eager per-call time
+of ``depth_to_space_1d`` (DCR, CRD) and ``Subpixel1D(4)`` at input (2, 1024, 64) against the
+same shuffle in the framework's own API, in microseconds per call (2000 calls; 200 with
+``--size tiny``) and as a ratio ours / native.
+
+Writes ``shuffle-<backend>.json`` and ``shuffle-<backend>.md`` to ``--out`` and prints the
+table.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import traceback
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from benchmarks import common  # noqa: E402
+from benchmarks import progress, report, shuffle_overhead, timing
+from benchmarks.machine import backend_name, info_line, machine_info
 
 SIZES = {
     # (batch, time, channels_in) with channels_in = r * channels_out
@@ -48,12 +53,21 @@ COPY_TOLERANCE = 1.05
 SEED_FACTOR = 20.0
 
 
+PARTS = ("throughput", "overhead")
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--size", choices=sorted(SIZES), default="full")
+    p.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS),
+                   help="throughput: the large-input rows; overhead: the per-call rows "
+                   "(default: both)")
     p.add_argument("--repeats", type=int, default=None, help="timed calls (default 20; tiny 3)")
     p.add_argument("--warmup", type=int, default=3, help="untimed calls first (default 3)")
-    p.add_argument("--out", default=str(common.REPO_ROOT / "benchmarks" / "results"))
+    p.add_argument("--overhead-calls", type=int, default=None,
+                   help="eager calls per function in the overhead rows (default 2000; tiny "
+                   "200)")
+    report.add_out_argument(p)
     p.add_argument(
         "--torch-compile",
         action=argparse.BooleanOptionalAction,
@@ -66,6 +80,8 @@ def parse_args(argv=None):
         args.repeats = 3 if args.size == "tiny" else 20
     if args.torch_compile is None:
         args.torch_compile = args.size != "tiny"
+    if args.overhead_calls is None:
+        args.overhead_calls = shuffle_overhead.CALLS[args.size]
     return args
 
 
@@ -135,44 +151,51 @@ def expected_shape(key, shape):
     return (b, t * BLOCK, d // BLOCK)  # cl shuffled, and up (UpSampling1D of (b, t, d // r))
 
 
+def time_case(name, key, fn, mode, wrap, inputs, shape, args, backend):
+    """One row of the throughput table: ``fn`` compiled by ``wrap``, checked and timed."""
+    x = inputs[key]
+    row = {"case": name, "mode": mode, "input": list(x.shape)}
+    try:
+        compiled = wrap(fn)
+        y = compiled(x)
+        timing.sync(y, backend)
+        want = shape if name == COPY else expected_shape(key, shape)
+        if tuple(y.shape) != tuple(want):
+            raise AssertionError(f"output shape {tuple(y.shape)}, expected {want}")
+        del y
+        row.update(timing.time_calls(compiled, x, repeats=args.repeats, warmup=args.warmup,
+                                     backend=backend))
+    except Exception as exc:  # record it and go on with the other cases
+        row["error"] = report.short_error(exc)
+        progress.log_exception()
+    return row
+
+
 def run(args):
-    backend = common.backend_name()
+    """(machine info, throughput rows, overhead rows, targets, number of errors)."""
+    backend = backend_name()
     shape = SIZES[args.size]
-    inputs = make_inputs(shape)
-    info = common.machine_info(sample=inputs["cl"])
+    cases = make_cases(backend) if "throughput" in args.parts else []
+    inputs = make_inputs(shape if cases else (1, BLOCK, BLOCK))
+    info = machine_info(sample=inputs["cl"])
     modes = make_modes(backend, args)
-    cases = make_cases(backend)
-
-    results = []
-    errors = 0
-    for name, key, fn in cases:
-        x = inputs[key]
-        for mode, wrap in modes:
-            row = {"case": name, "mode": mode, "input": list(x.shape)}
-            try:
-                compiled = wrap(fn)
-                y = compiled(x)
-                common.sync(y, backend)
-                want = shape if name == COPY else expected_shape(key, shape)
-                if tuple(y.shape) != tuple(want):
-                    raise AssertionError(f"output shape {tuple(y.shape)}, expected {want}")
-                del y
-                row.update(
-                    common.time_fn(
-                        compiled, x, repeats=args.repeats, warmup=args.warmup, backend=backend
-                    )
-                )
-            except Exception as exc:  # record it and go on with the other cases
-                errors += 1
-                row["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
-                traceback.print_exc(file=sys.stderr)
-            results.append(row)
-            status = row.get("error") or f"{row['median_ms']:.4f} ms"
-            print(f"  {mode:<16} {name}: {status}", file=sys.stderr, flush=True)
-
+    results, overhead = [], []
+    with progress.Task("shuffle", len(cases) * len(modes) + ("overhead" in args.parts)) as task:
+        for name, key, fn in cases:
+            for mode, wrap in modes:
+                task.start(f"{mode} {name}")
+                row = time_case(name, key, fn, mode, wrap, inputs, shape, args, backend)
+                results.append(row)
+                task.done(f"error: {row['error'][:80]}" if "error" in row
+                          else f"{row['median_ms']:.4f} ms")
+        errors = sum("error" in row for row in results)
+        if "overhead" in args.parts:
+            overhead, failed = shuffle_overhead.run(backend, args.size, args.overhead_calls,
+                                                    task)
+            errors += failed
     add_ratios(results, backend)
-    targets = check_targets(results, backend)
-    return info, results, targets, errors
+    targets = check_targets(results, backend) + shuffle_overhead.targets(overhead, backend)
+    return info, results, overhead, targets, errors
 
 
 def _median(results, case, mode):
@@ -219,8 +242,8 @@ def check_targets(results, backend):
     return targets
 
 
-def render(info, results, targets, args):
-    backend = info["backend"]
+def render_throughput(results, backend, args):
+    """The markdown table of the throughput rows, with its legend."""
     headers = ["case", "input", "mode", "median ms", "min ms", "vs copy"]
     align = "lllrrr"
     if backend == "tensorflow":
@@ -239,13 +262,10 @@ def render(info, results, targets, args):
         if "error" in row:
             cells += [f"error: {row['error'][:80]}", "", ""]
         else:
-            cells += [
-                common.fmt_ms(row["median_ms"]),
-                common.fmt_ms(row["min_ms"]),
-                common.fmt_ratio(row.get("vs_copy")),
-            ]
+            cells += [report.fmt_ms(row["median_ms"]), report.fmt_ms(row["min_ms"]),
+                      report.fmt_ratio(row.get("vs_copy"))]
         if backend == "tensorflow":
-            cells.append(common.fmt_ratio(row.get("seed_over_this")))
+            cells.append(report.fmt_ratio(row.get("seed_over_this")))
         rows.append(cells)
     legend = (
         f"Median of {args.repeats} timed calls after {max(args.warmup, 1)} warm-up calls, "
@@ -257,33 +277,33 @@ def render(info, results, targets, args):
             " Under tf.function without XLA, Grappler folds `x * 1` to an identity (no copy,"
             " no new buffer), so in that mode the copy row measures call overhead only."
         )
-    lines = [
-        f"## shuffle benchmark, {backend}, size {args.size}, r={BLOCK}, float32",
-        "",
-        common.info_line(info),
-        "",
-        legend,
-        "",
-        common.markdown_table(headers, rows, align),
-        "",
-        f"Targets (copy tolerance {COPY_TOLERANCE:g}x for timing noise):",
-        "",
-    ]
-    for t in targets:
-        verdict = "yes" if t["ok"] else "NO"
-        lines.append(f"- {t['target']}: {common.fmt_ratio(t['value'])} -> {verdict}")
-    return "\n".join(lines) + "\n"
+    return f"{legend}\n\n{report.markdown_table(headers, rows, align)}"
+
+
+def render(info, results, overhead, targets, args):
+    backend = info["backend"]
+    lines = [f"## shuffle benchmark, {backend}, size {args.size}, r={BLOCK}, float32", "",
+             info_line(info), ""]
+    if results:
+        lines += [render_throughput(results, backend, args), ""]
+    if overhead:
+        lines += [shuffle_overhead.render(overhead, backend), ""]
+    if targets:
+        lines += [f"Targets (copy tolerance {COPY_TOLERANCE:g}x for timing noise):", "",
+                  *report.target_lines(targets)]
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def main(argv=None):
     args = parse_args(argv)
-    backend = common.backend_name()
-    print(f"benchmarking shuffle on {backend}, size {args.size} ...", file=sys.stderr)
-    info, results, targets, errors = run(args)
-    markdown = render(info, results, targets, args)
+    backend = backend_name()
+    progress.note(f"bench_shuffle on {backend}, size {args.size}, {' + '.join(args.parts)}")
+    info, results, overhead, targets, errors = run(args)
+    markdown = render(info, results, overhead, targets, args)
     payload = {
         "benchmark": "shuffle",
         "size": args.size,
+        "parts": args.parts,
         "shape": SIZES[args.size],
         "block_size": BLOCK,
         "dtype": "float32",
@@ -291,11 +311,13 @@ def main(argv=None):
         "warmup": max(args.warmup, 1),
         "machine": info,
         "results": results,
+        "overhead": {"shape": shuffle_overhead.SHAPE, "block_size": shuffle_overhead.BLOCK,
+                     "calls": args.overhead_calls, "rows": overhead},
         "targets": targets,
     }
-    json_path, md_path = common.write_results(args.out, f"shuffle-{backend}", payload, markdown)
+    json_path, md_path = report.write_results(args.out, f"shuffle-{backend}", payload, markdown)
     print(markdown)
-    print(f"wrote {json_path} and {md_path}", file=sys.stderr)
+    progress.note(f"wrote {json_path} and {md_path}")
     return 1 if errors else 0
 
 

@@ -6,25 +6,35 @@ From the repository root::
     KERAS_BACKEND=jax python -m benchmarks.summary --out /tmp/r   # elsewhere
     KERAS_BACKEND=jax python -m benchmarks.summary --only ops train_step --size tiny
 
-Runs, in this process and in order, bench_shuffle, bench_ops, bench_transposed and
-bench_train_step (each writes ``<name>-<backend>.json`` and ``.md`` to ``--out``), shows which
-one is running, how long each took and the running total on stderr, then prints every table
-(the markdown files) on stdout. Exits non-zero if any benchmark failed or reported errors.
+Runs, in this process and in order, bench_shuffle, bench_ops, bench_transposed,
+bench_train_step and bench_alias_free (each writes ``<name>-<backend>.json`` and ``.md`` to
+``--out``), then prints every table (the markdown files) and a summary on stdout. Exits
+non-zero if any benchmark failed or reported errors.
+
+Progress goes to stderr (:mod:`benchmarks.progress`). On a terminal it is one live status
+line, rewritten in place: the benchmark, its finished cases, the last result and the running
+case with a timer. In a log (not a terminal) it is plain lines with the time since start::
+
+    [00:42] summary jax 1/4 benchmarks > ops 3/14 cases: 2^12 depth_to_space_1d ours 0.0105 ms
+    [03:10] summary jax 2/4 benchmarks: ops: ok in 150 s
+
+and a ``(still running)`` line every 30 s while a single case takes long.
+``BENCH_PROGRESS=plain`` (or ``tty``) forces a style.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import io
+import signal
 import sys
 import time
-import traceback
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmarks import common  # noqa: E402
+from benchmarks import progress, report
+from benchmarks.machine import backend_name
 
 # name -> (module, results stem)
 BENCHMARKS = {
@@ -32,6 +42,7 @@ BENCHMARKS = {
     "ops": ("benchmarks.bench_ops", "ops"),
     "transposed": ("benchmarks.bench_transposed", "transposed"),
     "train_step": ("benchmarks.bench_train_step", "train_step"),
+    "alias_free": ("benchmarks.bench_alias_free", "alias_free"),
 }
 
 
@@ -40,54 +51,72 @@ def parse_args(argv=None):
     p.add_argument("--size", choices=("full", "tiny"), default="full")
     p.add_argument("--only", nargs="+", choices=sorted(BENCHMARKS), default=None,
                    help="run only these benchmarks")
-    p.add_argument("--out", default=str(common.REPO_ROOT / "benchmarks" / "results"))
+    report.add_out_argument(p)
     p.add_argument("--extra", default="",
                    help="extra arguments for every benchmark, e.g. '--repeats 1'")
     return p.parse_args(argv)
 
 
-def run_all(names, size, out, extra=(), quiet=False):
-    """Run the named benchmarks in this process; return [(name, status, seconds)]."""
-    import importlib
+def run_one(name, argv, quiet):
+    """Run one benchmark's ``main(argv)`` in this process; return its status line."""
+    try:
+        module = importlib.import_module(BENCHMARKS[name][0])
+        sink = io.StringIO()
+        with contextlib.redirect_stdout(sink) if quiet else contextlib.nullcontext():
+            rc = module.main(argv)
+        return "ok" if rc == 0 else f"reported errors (exit {rc})"
+    except Exception as exc:
+        progress.log_exception()
+        return f"failed: {report.short_error(exc)}"[:200]
 
-    backend = common.backend_name()
+
+def run_all(names, size, out, extra=(), quiet=False):
+    """Run the named benchmarks in this process; return [(name, status, seconds)].
+
+    ``extra``: more arguments for every benchmark, or a dict {name: arguments}.
+
+    Progress goes to stderr (:mod:`benchmarks.progress`): a live status line on a terminal,
+    timestamped lines otherwise, one per finished case and one per finished benchmark.
+    """
+    backend = backend_name()
     done = []
-    began = time.perf_counter()
-    for i, name in enumerate(names, 1):
-        module_name, _ = BENCHMARKS[name]
-        common.progress(f"[{i}/{len(names)}] {name} on {backend} (size {size}) ... "
-                        f"{time.perf_counter() - began:.0f} s so far")
-        start = time.perf_counter()
-        try:
-            module = importlib.import_module(module_name)
-            argv = ["--size", size, "--out", str(out), *extra]
-            sink = io.StringIO()
-            with contextlib.redirect_stdout(sink) if quiet else contextlib.nullcontext():
-                rc = module.main(argv)
-            status = "ok" if rc == 0 else f"reported errors (exit {rc})"
-        except Exception as exc:
-            traceback.print_exc(file=sys.stderr)
-            status = f"failed: {type(exc).__name__}: {exc}".splitlines()[0][:200]
-        seconds = time.perf_counter() - start
-        done.append((name, status, seconds))
-        common.progress(f"[{i}/{len(names)}] {name}: {status} in {seconds:.0f} s")
+    with progress.Task(f"summary {backend}", len(names), "benchmarks",
+                       permanent=True) as task:
+        for name in names:
+            task.start(name)
+            start = time.perf_counter()
+            more = extra.get(name, ()) if isinstance(extra, dict) else extra
+            try:
+                status = run_one(name, ["--size", size, "--out", str(out), *more], quiet)
+            except KeyboardInterrupt:  # e.g. gpu.sh's time budget: keep what is done
+                status = "interrupted"
+            seconds = time.perf_counter() - start
+            done.append((name, status, seconds))
+            task.done(f"{status} in {seconds:.0f} s")
+            if status == "interrupted":
+                break
     return done
 
 
 def main(argv=None):
     args = parse_args(argv)
-    backend = common.backend_name()
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        # started as a background job, which ignores SIGINT: let gpu.sh's `timeout -s INT`
+        # still stop it cleanly, with the tables of the benchmarks done so far
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    backend = backend_name()
     names = args.only or list(BENCHMARKS)
     done = run_all(names, args.size, args.out, args.extra.split(), quiet=True)
     out = Path(args.out)
-    for name, _, _ in done:
+    for name, status, _ in done:
         md = out / f"{BENCHMARKS[name][1]}-{backend}.md"
-        if md.exists():
+        if md.exists() and status != "interrupted":
             print(md.read_text())
+    rows = [(n, s, f"{t:.0f}") for n, s, t in done]
+    rows += [(n, "not run", "") for n in names[len(done):]]
     print(f"## summary, {backend}\n")
-    print(common.markdown_table(["benchmark", "status", "seconds"],
-                                [(n, s, f"{t:.0f}") for n, s, t in done], "llr"))
-    return 0 if all(s == "ok" for _, s, _ in done) else 1
+    print(report.markdown_table(["benchmark", "status", "seconds"], rows, "llr"))
+    return 0 if all(s == "ok" for _, s, _ in rows) else 1
 
 
 if __name__ == "__main__":
