@@ -208,33 +208,43 @@ class _ShuffleOp(keras.Operation):
         return keras.KerasTensor(shape, dtype=x.dtype)
 
 
-# (tensor type, shape, dtype, the call's own arguments) -> plan, for calls whose arguments and
-# static shape were checked and whose plan is backend-native reshapes (no 16-bit int view):
-# a repeated call costs one dict lookup before the reshape.
+# (tensor type, shape, dtype, the call's own arguments, inverse) -> the rearrangement as a
+# function of x, for calls whose arguments and static shape were checked and whose plan is
+# backend-native reshapes (no 16-bit int view): a repeated call costs one dict lookup more
+# than the native reshape. The public functions look it up themselves, since each Python call
+# level costs about as much as the lookup.
 _CHECKED_CALLS = {}
 
 
+def _runner(inner_shape, axes, out_shape):
+    reshape, transpose = _backend.reshape, _backend.transpose
+    if axes is None:
+        return lambda x: reshape(x, out_shape)
+    return lambda x: reshape(transpose(reshape(x, inner_shape), axes), out_shape)
+
+
 def _public(x, block_size, data_format, mode, inverse):
-    try:
-        key = (x.__class__, x.shape, x.dtype, block_size, data_format, mode, inverse)
-        plan = _CHECKED_CALLS.get(key)
-    except (AttributeError, TypeError):  # not a tensor, or unhashable arguments
-        key = plan = None
-    if plan is not None:
-        return _rearrange(x, *plan)
+    """The checked call: validates, runs, and keeps a runner for the next identical call."""
     if isinstance(x, keras.KerasTensor):
         return _ShuffleOp(block_size, data_format, mode, inverse).symbolic_call(x)
-    x = _backend.as_tensor(x)
+    tensor = _backend.as_tensor(x)
     r, data_format_, mode_ = _arguments(block_size, data_format, mode)
-    with _backend.device_scope(x):
+    with _backend.device_scope(tensor):
         primitive = _space_to_depth if inverse else _depth_to_space
-        y = primitive(x, r, data_format_, mode_)
-    plan = _cached_plan(x, r, data_format_, mode_, inverse)
-    static = key is not None and key[0] is x.__class__ and None not in tuple(x.shape)
-    if static and not plan[3] and data_format is not None:
+        y = primitive(tensor, r, data_format_, mode_)
+    inner_shape, axes, out_shape, as_ints = _cached_plan(tensor, r, data_format_, mode_, inverse)
+    # Kept only for tensor input of a static shape (NumPy input goes through as_tensor every
+    # time) and a fixed data_format (None follows keras.config, which may change).
+    if (tensor is x and None not in tuple(x.shape) and not as_ints
+            and data_format is not None):
+        try:
+            key = (x.__class__, x.shape, x.dtype, block_size, data_format, mode, inverse)
+            hash(key)
+        except TypeError:  # unhashable arguments or symbolic sizes
+            return y
         if len(_CHECKED_CALLS) >= _MAX_PLANS:
             _CHECKED_CALLS.clear()
-        _CHECKED_CALLS[key] = plan
+        _CHECKED_CALLS[key] = _runner(inner_shape, axes, out_shape)
     return y
 
 
@@ -274,7 +284,12 @@ def depth_to_space_1d(x, block_size, data_format="channels_last", mode="DCR"):
     >>> convert_to_numpy(depth_to_space_1d(x, 2, mode="CRD"))[0].tolist()
     [[0, 2, 4], [1, 3, 5]]
     """
-    return _public(x, block_size, data_format, mode, inverse=False)
+    try:
+        run = _CHECKED_CALLS[(x.__class__, x.shape, x.dtype, block_size, data_format, mode,
+                              False)]
+    except (KeyError, AttributeError, TypeError):  # a new call, not a tensor, unhashable
+        return _public(x, block_size, data_format, mode, inverse=False)
+    return run(x)
 
 
 def space_to_depth_1d(x, block_size, data_format="channels_last", mode="DCR"):
@@ -301,4 +316,9 @@ def space_to_depth_1d(x, block_size, data_format="channels_last", mode="DCR"):
     >>> convert_to_numpy(space_to_depth_1d(x, 2, mode="CRD"))[0].tolist()
     [[0, 3, 1, 4, 2, 5]]
     """
-    return _public(x, block_size, data_format, mode, inverse=True)
+    try:
+        run = _CHECKED_CALLS[(x.__class__, x.shape, x.dtype, block_size, data_format, mode,
+                              True)]
+    except (KeyError, AttributeError, TypeError):
+        return _public(x, block_size, data_format, mode, inverse=True)
+    return run(x)
