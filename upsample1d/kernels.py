@@ -164,6 +164,79 @@ def compose_interpolation_kernel(kernel, composition):
     return ops.reshape(w, (depth, c_in, r * filters))
 
 
+def interpolation_edge_corrections(bank, pad, edge, factor, kernel_size):
+    """What the fused form gets wrong at the two ends, as fixed maps of the end samples.
+
+    The fused form (:func:`interpolation_composition`) convolves ``u_zero``, the interpolation
+    of the input *zero*-padded, and ``u_zero`` goes on past the ends of the signal. The direct
+    form convolves ``u``, the interpolation with the interpolator's own ``edge``
+    (``"replicate"`` or ``"zeros"``), and zero outside ``[0, T r)``. The two differ only in
+    the samples within a few input steps of each end, each difference a fixed combination of
+    the first (last) few input samples. So, with ``w`` the ``(K, C_in, F)`` kernel and ``T``
+    input steps:
+
+    - ``direct[j] = fused[j] + sum_{e, k} head[j, e, k] x[e] @ w[k]`` for ``j < J_head``;
+    - ``direct[T r - J_tail + j] = fused[T r - J_tail + j]
+      + sum_{e, k} tail[j, e, k] x[T - E_tail + e] @ w[k]`` for ``j < J_tail``;
+    - ``direct == fused`` elsewhere.
+
+    Returns ``(head, tail)``, NumPy of shapes ``(J_head, E_head, K)`` and
+    ``(J_tail, E_tail, K)``, either None where that end needs no correction (nearest).
+    Valid for ``T >= max(E_head, E_tail)`` and ``T r >= J_head + J_tail``.
+    """
+    bank = np.asarray(bank, np.float64)
+    taps_b, r = bank.shape
+    lb, rb = pad
+    p = (kernel_size - 1) // 2
+    q = kernel_size - 1 - p
+    width = taps_b + lb + rb + 1  # x samples an end can involve, before trimming
+    # u - u_zero at m = -p .. lb*r - 1 (head) and at T r + m for m = -rb*r .. q - 1 (tail),
+    # as combinations of x[e] (head) and x[T - width + e] (tail)
+    before = np.zeros((p + lb * r, width))
+    after = np.zeros((rb * r + q, width))
+    for m in range(-p, lb * r):
+        t, i = divmod(m, r)
+        for n in range(taps_b):
+            e = t + n - lb
+            if e >= 0:
+                before[m + p, e] -= bank[n, i]  # u_zero
+            if m >= 0 and (e >= 0 or edge == "replicate"):
+                before[m + p, max(e, 0)] += bank[n, i]  # u inside the signal
+    for m in range(-rb * r, q):
+        t, i = divmod(m, r)
+        for n in range(taps_b):
+            e = t + n - lb  # x[T + e]
+            if e < 0:
+                after[m + rb * r, width + e] -= bank[n, i]
+            if m < 0 and (e < 0 or edge == "replicate"):
+                after[m + rb * r, width + min(e, -1)] += bank[n, i]
+    head = np.zeros((p + lb * r, width, kernel_size))
+    for j in range(head.shape[0]):
+        for k in range(kernel_size):
+            if j + k - p < lb * r:
+                head[j, :, k] = before[j + k]
+    tail = np.zeros((rb * r + q, width, kernel_size))
+    for j in range(tail.shape[0]):
+        for k in range(kernel_size):
+            m = j - tail.shape[0] + k - p  # relative to T r
+            if m >= -rb * r:
+                tail[j, :, k] = after[m + rb * r]
+    return _trimmed(head, front=False), _trimmed(tail, front=True)
+
+
+def _trimmed(correction, front):
+    """``correction`` without its all-zero outputs and samples at the far side from its end
+    (``front``: the tail, whose end is the last row and column), None if all zero."""
+    correction[np.abs(correction) < 1e-15] = 0.0
+    rows = np.flatnonzero(np.abs(correction).sum(axis=(1, 2)))
+    columns = np.flatnonzero(np.abs(correction).sum(axis=(0, 2)))
+    if not rows.size:
+        return None
+    if front:
+        return np.ascontiguousarray(correction[rows.min():, columns.min():])
+    return np.ascontiguousarray(correction[: rows.max() + 1, : columns.max() + 1])
+
+
 # --- the polyphase view ---------------------------------------------------------------------
 
 def centred_phase_kernels(kernel, factor, mode, left):

@@ -336,13 +336,18 @@ class InterpolationUpsample1D(_Upsampler):
         self._composition, self._pad = kernels.interpolation_composition(
             bank, pad, self.factor, self.kernel_size)
         self._key = ("interpolation", self.method, self.factor, self.kernel_size)
-        # Input steps at each end whose output-rate window reaches past the signal, and the
-        # slices of input that compute them the direct way (see interpolation_composition).
-        p = (self.kernel_size - 1) // 2
-        self._edge_blocks = (0, 0) if self.method == "nearest" else (
-            -(-p // self.factor), -(-(self.kernel_size - 1 - p) // self.factor))
-        span = sum(self._edge_blocks)
-        self._edge_slices = (span + pad[1], span + pad[0])
+        # The fused conv reads the input zero-padded (through the conv's own "same" padding
+        # where that is the composition's); near the ends a fixed map of the first / last
+        # few input samples corrects it to the direct form (interpolation_edge_corrections).
+        # Shorter inputs run the direct way.
+        depth = sum(self._pad) + 1
+        self._conv_padding = "same" if self._pad == ((depth - 1) // 2, depth // 2) else "valid"
+        self._corrections = kernels.interpolation_edge_corrections(
+            bank, pad, self._edge, self.factor, self.kernel_size)
+        head, tail = (0 if c is None else c.shape[0] for c in self._corrections)
+        self._min_fused_time = max(
+            [c.shape[1] for c in self._corrections if c is not None]
+            + [-(-(head + tail) // self.factor), depth, 1])
 
     def build(self, input_shape):
         channels = self._channels(input_shape)
@@ -354,32 +359,49 @@ class InterpolationUpsample1D(_Upsampler):
 
     def _resample(self, inputs):
         time = inputs.shape[check.time_axis(self.data_format)]
-        if self.implementation == "direct" or time is None or time <= max(self._edge_slices):
+        if self.implementation == "direct" or time is None or time < self._min_fused_time:
             return self._add_bias(self._direct(inputs))
         composition = _backend.constant(self._composition, self.kernel.dtype, like=inputs,
                                         key=self._key)
         kernel = kernels.compose_interpolation_kernel(self.kernel, composition)
-        x = pad_time(inputs, *self._pad, self.data_format, self._edge)
-        y = _backend.conv(x, kernel, padding="valid", data_format=self.data_format)
+        x = inputs
+        if self._conv_padding == "valid":
+            x = pad_time(inputs, *self._pad, self.data_format, "zeros")
+        y = _backend.conv(x, kernel, padding=self._conv_padding, data_format=self.data_format)
         y = _depth_to_space(y, self.factor, self.data_format, "DCR")
-        head, tail = self._edge_blocks
-        if head or tail:
-            y = self._with_direct_edges(inputs, y, time, head, tail)
+        if any(c is not None for c in self._corrections):
+            y = self._exact_edges(inputs, y, time)
         return self._add_bias(y)
 
-    def _with_direct_edges(self, inputs, y, time, head, tail):
+    def _exact_edges(self, inputs, y, time):
+        """``y`` with its first and last few outputs corrected to the direct form's.
+
+        The two corrections, with zeros between them, make one tensor of ``y``'s shape that
+        is added: its gradient is a slice of ``y``'s. (Cutting ``y`` into pieces and
+        concatenating costs a full-size gradient buffer per piece on TensorFlow and torch,
+        about as much as the fused conv.)"""
         axis = check.time_axis(self.data_format)
-        r = self.factor
-
-        def cut(tensor, start, stop):
-            return tensor[(slice(None),) * axis + (slice(start, stop),)]
-
-        left, right = self._edge_slices
-        parts = [cut(self._direct(cut(inputs, 0, left)), 0, head * r)] if head else []
-        parts.append(cut(y, head * r, (time - tail) * r))
-        if tail:
-            parts.append(cut(self._direct(cut(inputs, time - right, time)), -tail * r, None))
-        return ops.concatenate(parts, axis=axis)
+        # x: (B, E, C) or (B, C, E); the correction: (B, J, F) or (B, F, J). The end samples
+        # are mixed first (fixed weights), then one matmul with the kernel.
+        mix, apply = (("jek,bec->bjkc", "bjkc,kcf->bjf") if axis == 1 else
+                      ("jek,bce->bjkc", "bjkc,kcf->bfj"))
+        parts = []
+        for end, fixed in zip(("head", "tail"), self._corrections, strict=True):
+            if fixed is None:
+                continue
+            outputs, samples = fixed.shape[:2]
+            start = 0 if end == "head" else time - samples
+            x = inputs[(slice(None),) * axis + (slice(start, start + samples),)]
+            fixed = _backend.constant(fixed, self.kernel.dtype, like=inputs,
+                                      key=(*self._key, end))
+            parts.append(ops.einsum(apply, ops.einsum(mix, fixed, x), self.kernel))
+        middle = time * self.factor - sum(c.shape[0] for c in self._corrections
+                                          if c is not None)
+        zeros = [ops.shape(inputs)[0], self.filters, self.filters]
+        zeros[axis] = middle
+        head, tail = self._corrections
+        parts.insert(0 if head is None else 1, ops.zeros(tuple(zeros), dtype=y.dtype))
+        return y + ops.concatenate(parts, axis=axis)
 
     def phase_kernels(self):
         w = self._numpy_kernel()
