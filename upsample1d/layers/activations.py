@@ -15,7 +15,14 @@ from keras import ops
 
 from upsample1d import _validation as check
 from upsample1d.layers._base import Layer
-from upsample1d.ops.alias_free import FILTERS, _downsample, _upsample, check_kernel_size
+from upsample1d.ops.alias_free import (
+    FILTERS,
+    _activate_at_phases,
+    _downsample,
+    _upsample,
+    check_kernel_size,
+    fused_applies,
+)
 
 SNAKES = {"snake": False, "snakebeta": True}
 # keras.activations that mix samples along an axis: not a pointwise nonlinearity
@@ -225,9 +232,17 @@ class AliasFreeActivation1D(Layer):
         x = inputs
         if self.data_format == "channels_last":
             x = ops.transpose(x, (0, 2, 1))
-        x = _upsample(x, self.up, self.up_kernel_size, self.filter, "channels_first")
-        x = self._activate(x)
-        x = _downsample(x, self.down, self.down_kernel_size, self.filter, "channels_first")
+        if self._on_channels_first and fused_applies(
+                x, self.up, self.down, self.up_kernel_size, self.down_kernel_size,
+                self.filter, "channels_first"):
+            # a pointwise activation per channel: it may run on the upsampler's phases
+            x = _activate_at_phases(x, self.up, self.up_kernel_size, self.down_kernel_size,
+                                    self.filter, self._activate)
+        else:
+            x = _upsample(x, self.up, self.up_kernel_size, self.filter, "channels_first")
+            x = self._activate(x)
+            x = _downsample(x, self.down, self.down_kernel_size, self.filter,
+                            "channels_first")
         return ops.transpose(x, (0, 2, 1)) if self.data_format == "channels_last" else x
 
     def compute_output_shape(self, input_shape):

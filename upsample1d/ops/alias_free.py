@@ -24,6 +24,7 @@ import math
 
 import keras
 import numpy as np
+from keras import ops
 
 from upsample1d import _backend
 from upsample1d import _validation as check
@@ -191,6 +192,87 @@ def _downsample(x, r, kernel_size, design, data_format):
     prototype, left = _down_design(r, kernel_size, design)
     key = ("alias_free_down", design, r, kernel_size)
     return _polyphase_downsample(x, prototype, left, r, data_format, "replicate", key)
+
+
+@_cached
+def _phase_down_design(r, kernel_size, design):
+    """The decimator of :func:`_down_design` read from the ``r`` phases of the signal
+    (``A[i, tau] = v[tau r + i]``) instead of the signal itself:
+    ``y[t] = sum_{i, n} W[n, i] A_e[i, t + n - before]``, ``W`` of shape ``(taps, r)``, where
+    ``A_e`` is ``A`` extended by ``before`` / ``after`` steps that hold ``v``'s first / last
+    sample in every phase (what the reference's replicate padding of ``v`` puts there).
+    Returns ``(W, before, after)``."""
+    prototype, left = _down_design(r, kernel_size, design)
+    steps = [divmod(k - left, r) for k in range(len(prototype))]
+    before = max(-min(s for s, _ in steps), 0)
+    after = max(max(s for s, _ in steps), 0)
+    bank = np.zeros((before + after + 1, r))
+    for (step, phase), weight in zip(steps, prototype, strict=True):
+        bank[step + before, phase] += weight
+    bank.flags.writeable = False
+    return bank, before, after
+
+
+def fused_applies(x, r_up, r_down, up_kernel_size, down_kernel_size, design, data_format):
+    """Whether :func:`_activate_at_phases` computes ``x``'s case: equal ratios, a static
+    length of at least the upsampler's taps, and an upsampler whose padding is all edge
+    copies."""
+    if r_up != r_down:
+        return False
+    time = x.shape[check.time_axis(data_format)]
+    bank, pad, replicate = _up_design(r_up, up_kernel_size, design)
+    return time is not None and pad == replicate and time >= len(bank)
+
+
+def _activate_at_phases(x, r, up_kernel_size, down_kernel_size, design, activate):
+    """``downsample(activate(upsample(x)))`` for channels_first ``x`` and ``up = down = r``,
+    never interleaving the high-rate signal ``v``: ``activate`` (pointwise, per channel, on
+    a channels_first ``(B, C, N)`` tensor) runs on the upsampler's ``r`` phases, and the
+    decimator reads the phases as they are (:func:`_phase_down_design`), extended at each
+    end by the activated first / last sample of ``v``, which comes from the first / last
+    few input samples. Saves the shuffle and the padded copy of ``v``, forward and backward;
+    the same numbers to float rounding."""
+    bank, (left, right), _ = _up_design(r, up_kernel_size, design)
+    down, before, after = _phase_down_design(r, down_kernel_size, design)
+    taps = len(bank)
+    batch, channels = ops.shape(x)[:2]
+    time = x.shape[2]  # static, >= taps (fused_applies)
+    key = ("alias_free_phases", design, r, up_kernel_size, down_kernel_size)
+    # The edges, read once: they make the replicate padding and v's first and last sample.
+    head, tail = x[:, :, :taps], x[:, :, time - taps:]
+    head = ops.concatenate([ops.repeat(head[:, :, :1], left, axis=2), head], axis=2)
+    tail = ops.concatenate([tail, ops.repeat(tail[:, :, -1:], right, axis=2)], axis=2)
+    x = ops.concatenate([head[:, :, :left], x, tail[:, :, taps:]], axis=2)
+    ends = _backend.constant(np.stack([bank[:, 0], bank[:, r - 1]], axis=1), x.dtype,
+                             like=x, key=(*key, "ends"))
+    first = activate(ops.matmul(head[:, :, :taps], ends[:, :1]))  # (B, C, 1)
+    last = activate(ops.matmul(tail[:, :, -taps:], ends[:, 1:]))
+    if _backend.DEPTHWISE_BANKS:  # phases (B, C, r, T) from one depthwise conv
+        up = _backend.constant(np.broadcast_to(bank[:, None, :], (taps, channels, r)),
+                               x.dtype, like=x, key=(*key, "up", channels))
+        phases = ops.depthwise_conv(x, up, padding="valid", data_format="channels_first")
+        phases = ops.reshape(activate(ops.reshape(phases, (batch, channels, r * time))),
+                             (batch, channels, r, time))
+        edges = [ops.broadcast_to(ops.expand_dims(end, 2), (batch, channels, r, steps))
+                 for end, steps in ((first, before), (last, after))]
+        phases = ops.concatenate([edges[0], phases, edges[1]], axis=3)
+        kernel = _backend.constant(
+            np.broadcast_to(down.T[:, :, None, None], (r, len(down), channels, 1)),
+            x.dtype, like=x, key=(*key, "down", channels))
+        y = ops.depthwise_conv(phases, kernel, padding="valid", data_format="channels_first")
+        return ops.reshape(y, (batch, channels, time))
+    # phases (B*C, T, r): channels folded into the batch, one single-channel conv
+    x = ops.reshape(x, (batch * channels, time + taps - 1, 1))
+    up = _backend.constant(bank[:, None, :], x.dtype, like=x, key=(*key, "up"))
+    phases = ops.conv(x, up, padding="valid")
+    phases = ops.reshape(activate(ops.reshape(phases, (batch, channels, time * r))),
+                         (batch * channels, time, r))
+    edges = [ops.broadcast_to(ops.reshape(end, (batch * channels, 1, 1)),
+                              (batch * channels, steps, r))
+             for end, steps in ((first, before), (last, after))]
+    phases = ops.concatenate([edges[0], phases, edges[1]], axis=1)
+    kernel = _backend.constant(down[:, :, None], x.dtype, like=x, key=(*key, "down"))
+    return ops.reshape(ops.conv(phases, kernel, padding="valid"), (batch, channels, time))
 
 
 # --- public ops -----------------------------------------------------------------------------
