@@ -76,7 +76,7 @@ def every_layer_model(length=32, channels=4, seed=1):
 def _load(model_path, input_path, output_path):
     import keras
 
-    import upsample1d  # noqa: F401  (registers the layers)
+    import upsample1d.layers  # noqa: F401  (registers the layers; `import upsample1d` alone does not)
     from upsample1d.initializers import ICNR
 
     model = keras.saving.load_model(model_path, safe_mode=True)
