@@ -216,6 +216,76 @@ def test_unknown_channels_in_a_tf_graph_fail_naming_block_size():
         fn(tf.zeros((2, 4, 7)))
 
 
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="unknown sizes while tracing: TF graphs")
+def test_empty_time_axis_at_run_time_in_a_tf_graph_with_unknown_length():
+    """Edge replication reads the first and last sample: with T = 0 known only when the
+    graph runs, every op and layer still returns an empty time axis."""
+    import tensorflow as tf
+
+    from upsample1d.layers import AliasFreeActivation1D
+
+    cases = {  # name: (fn, output length for T = 5)
+        "upsample_linear_1d": (lambda x: u_ops.upsample_linear_1d(x, 2), 10),
+        "upsample_sinc_1d": (lambda x: u_ops.upsample_sinc_1d(x, 2), 10),
+        "upsample_alias_free_1d": (lambda x: u_ops.upsample_alias_free_1d(x, 2), 10),
+        "downsample_alias_free_1d": (lambda x: u_ops.downsample_alias_free_1d(x, 2), 3),
+        "downsample_sinc_1d": (lambda x: u_ops.downsample_sinc_1d(x, 2), 3),
+        "InterpolationUpsample1D-linear": (InterpolationUpsample1D(3, 2, "linear"), 10),
+        "AliasFreeActivation1D": (AliasFreeActivation1D("snake"), 5),
+    }
+    for name, (fn, length) in cases.items():
+        graph = tf.function(fn, input_signature=[tf.TensorSpec((None, None, 4), tf.float32)])
+        assert graph(tf.zeros((2, 0, 4))).shape[1] == 0, name
+        assert graph(tf.zeros((2, 5, 4))).shape[1] == length, name
+
+
+@pytest.mark.skipif(BACKEND != "jax", reason="jax.jit tracers")
+def test_a_trace_leaves_no_tracer_in_the_constant_cache():
+    """A layer run under jax.jit with a concrete input (stateless_call) must not keep the
+    trace's constants: later eager calls would meet a leaked tracer."""
+    import jax
+    import jax.numpy as jnp
+
+    from upsample1d import _backend
+
+    _backend._CONSTANTS.clear()
+    layer = InterpolationUpsample1D(3, 2, method="linear")
+    x = jnp.ones((2, 16, 4))
+    layer.build(x.shape)
+    weights = [v.value for v in layer.trainable_variables]
+    jax.jit(lambda w: layer.stateless_call(w, [], x)[0].sum())(weights)
+    assert to_numpy(layer(x)).shape == (2, 32, 3)
+    assert not any(isinstance(v, jax.core.Tracer) for v in _backend._CONSTANTS.values())
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="torch.inference_mode")
+def test_a_call_in_inference_mode_does_not_break_training_later():
+    import torch
+
+    from upsample1d import _backend
+
+    _backend._CONSTANTS.clear()
+    with torch.inference_mode():
+        u_ops.upsample_linear_1d(torch.randn(1, 8, 2), 2)
+    x = torch.randn(1, 8, 2, requires_grad=True)
+    u_ops.upsample_linear_1d(x, 2).sum().backward()
+    assert x.grad is not None and tuple(x.grad.shape) == (1, 8, 2)
+
+
+def test_a_kept_call_does_not_accept_what_a_new_one_refuses():
+    """The shuffle keeps a checked call's runner; a float or bool block size equal to a kept
+    int must still be refused, and the error must not chain the cache's KeyError."""
+    x = to_backend(np.zeros((1, 2, 4), np.float32))
+    u_ops.depth_to_space_1d(x, 2)
+    u_ops.depth_to_space_1d(x, 1)
+    for bad in (2.0, np.float32(2), True):
+        with pytest.raises(TypeError, match="block_size") as caught:
+            u_ops.depth_to_space_1d(x, bad)
+        assert caught.value.__context__ is None, bad
+    with pytest.raises(TypeError, match="block_size"):
+        u_ops.space_to_depth_1d(x, 2.0)
+
+
 # ----------------------------------------------------------------------------- weights
 def _learned_cases():
     cases = []
@@ -258,6 +328,11 @@ def test_one_letter_case_rule_for_every_string_option():
     layer = InterpolationUpsample1D(2, 2, method="Nearest", implementation="Direct")
     assert (layer.method, layer.implementation) == ("nearest", "direct")
     assert Upsample1D(2, 2, method="SINC").method == "sinc"
+    from upsample1d.layers import AliasFreeActivation1D, Downsample1D
+
+    assert AliasFreeActivation1D("Tanh", filter="SINC_BANK").get_config()["activation"] == "tanh"
+    assert AliasFreeActivation1D("SnakeBeta").activation_name == "snakebeta"
+    assert Downsample1D(2, 2, method="Space_To_Depth").method == "space_to_depth"
     x = np.ones((1, 4, 2), np.float32)
     np.testing.assert_array_equal(
         to_numpy(u_ops.polyphase_upsample_1d(x, np.ones((1, 2)), (0, 0), edge="ZEROS")),

@@ -75,24 +75,19 @@ def compiling():
     return torch.compiler.is_compiling()
 
 
-_TORCH_DEVICE_NAMES = {}
-
-
 def _torch_device_name(name):
-    """Keras' torch device name (e.g. "cuda") as a torch device's ``str`` ("cuda:0")."""
-    full = _TORCH_DEVICE_NAMES.get(name)
-    if full is None:
+    """Keras' torch device name (e.g. "cuda") as a torch device's ``str`` ("cuda:0"); an
+    index-less "cuda" is the current device, read on every call (it may change)."""
+    if name == "cuda":
         import torch
 
-        device = torch.device(name)
-        if device.index is None and device.type == "cuda":
-            device = torch.device("cuda", torch.cuda.current_device())
-        full = _TORCH_DEVICE_NAMES[name] = str(device)
-    return full
+        return f"cuda:{torch.cuda.current_device()}"
+    return "mps:0" if name == "mps" else name
 
 
 def device_scope(x):
-    """A context in which Keras ops keep ``x``'s device (a no-op except for torch tensors)."""
+    """A context in which Keras ops keep ``x``'s device (a no-op except for torch tensors;
+    under torch.compile the graph keeps devices itself)."""
     if BACKEND != "torch" or not ops.is_tensor(x) or compiling():
         return _NULL_SCOPE
     from keras.src.backend.torch.core import get_device
@@ -145,14 +140,18 @@ def conv_transpose(x, kernel, strides, padding="same", data_format="channels_las
 
 # --- run-time size checks (TensorFlow graphs with unknown sizes) ----------------------------
 
-def check_divisible(x, axis, divisor, message):
+def check_divisible(x, axis, divisor, op, axis_name, data_format):
     """``x``, checked when the graph runs to have ``x.shape[axis] % divisor == 0`` if that size
-    is unknown while tracing; ``message`` is the error's text."""
+    is unknown while tracing; the error names ``op``, the axis, ``block_size`` and the size."""
     if BACKEND != "tensorflow" or x.shape[axis] is not None or divisor == 1:
         return x
     import tensorflow as tf
 
-    check = tf.debugging.assert_equal(tf.shape(x)[axis] % divisor, 0, message=message)
+    size = tf.shape(x)[axis]
+    check = tf.debugging.Assert(
+        tf.equal(size % divisor, 0),
+        [f"{op}: the {axis_name} axis ({data_format}) must be divisible by "
+         f"block_size={divisor}; its size is", size])
     with tf.control_dependencies([check]):
         return tf.identity(x)
 
@@ -175,15 +174,29 @@ def _tracing(like):
     return compiling()
 
 
-def _new_constant(array, dtype, like):
+def _traced(value):
+    """Whether ``value`` belongs to a trace (a JAX tracer: under jax.jit even a constant made
+    from NumPy can be one), so that it must not outlive it."""
+    if BACKEND == "jax":
+        import jax
+
+        return isinstance(value, jax.core.Tracer)
+    return False
+
+
+def _new_constant(array, dtype, like, kept=False):
+    """The tensor; ``kept`` (it will be cached): on torch it is made outside inference mode,
+    or every later call that needs a gradient through it would fail."""
     if BACKEND == "torch":  # Keras' conversion reads NumPy attributes TorchDynamo cannot trace
         import torch
 
         # TorchDynamo traces NumPy code as tensors, which torch.tensor would warn about
         # copying; eagerly, a copy (torch.as_tensor warns on read-only arrays).
         convert = torch.as_tensor if compiling() else torch.tensor
-        return convert(array, dtype=getattr(torch, keras.backend.standardize_dtype(dtype)),
-                       device=like.device)
+        outside = kept and torch.is_inference_mode_enabled()
+        with torch.inference_mode(False) if outside else _NULL_SCOPE:
+            return convert(array, dtype=getattr(torch, keras.backend.standardize_dtype(dtype)),
+                           device=like.device)
     return ops.convert_to_tensor(array, dtype=dtype)
 
 
@@ -194,15 +207,17 @@ def constant(array, dtype, like, key):
         return _new_constant(array, dtype, like)
     device = str(like.device) if BACKEND == "torch" else None
     full_key = (key, keras.backend.standardize_dtype(dtype), device)
+    tracing = _tracing(like)
     cached = _CONSTANTS.get(full_key)
-    if cached is not None and (BACKEND == "torch" or not _tracing(like)):
+    if cached is not None and (BACKEND == "torch" or not tracing):
         return cached  # torch.compile takes a cached tensor as a constant of the graph
-    if _tracing(like):
-        return _new_constant(array, dtype, like)
+    value = _new_constant(array, dtype, like, kept=not tracing)
+    if tracing or _traced(value):
+        return value
     if len(_CONSTANTS) >= _MAX_CONSTANTS:
         _CONSTANTS.clear()
-    cached = _CONSTANTS[full_key] = _new_constant(array, dtype, like)
-    return cached
+    _CONSTANTS[full_key] = value
+    return value
 
 
 # --- input conversion -----------------------------------------------------------------------

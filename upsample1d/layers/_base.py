@@ -14,7 +14,7 @@ class Layer(keras.layers.Layer):
     see :func:`upsample1d._backend.device_scope`; elsewhere this is Keras' own ``Layer``)."""
 
     def __call__(self, *args, **kwargs):
-        with _backend.device_scope(args[0] if args else None):
+        with _backend.device_scope(args[0] if args else kwargs.get("inputs")):
             return super().__call__(*args, **kwargs)
 
 

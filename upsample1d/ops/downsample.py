@@ -21,7 +21,7 @@ from keras import ops
 
 from upsample1d import _backend
 from upsample1d import _validation as check
-from upsample1d.ops.interpolate import _cached_bank, _prepare, pad_time, sinc_prototype
+from upsample1d.ops.interpolate import _cached_bank, _prepare, _sinc_prototype_of, pad_time
 from upsample1d.ops.shuffle import _space_to_depth
 
 
@@ -160,7 +160,7 @@ def polyphase_downsample_1d(x, prototype, factor, left=None, data_format="channe
 # --- sinc -----------------------------------------------------------------------------------
 
 def _sinc_down(x, r, data_format, half_width=10, kaiser_beta=5.0):
-    prototype = sinc_prototype(r, half_width, kaiser_beta)
+    prototype = _sinc_prototype_of(r, half_width, kaiser_beta)
     return _polyphase_downsample(x, prototype, half_width * r, r, data_format, "zeros",
                                  ("sinc_down", r, half_width, kaiser_beta))
 

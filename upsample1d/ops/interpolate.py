@@ -2,8 +2,9 @@
 
 Each is a filter bank applied at the input rate followed by the shuffle: phase ``i`` of output
 step ``t`` is ``y[t*r + i] = sum_n bank[n, i] * x_padded[t + n]``, computed per channel as a
-convolution with ``r`` outputs (channels folded into the batch) and then the shuffle. Nothing
-is computed on a zero-stuffed signal.
+convolution with ``r`` outputs and then the shuffle (channels folded into the batch, or one
+depthwise conv on torch: see ``_backend.DEPTHWISE_BANKS``). Nothing is computed on a
+zero-stuffed signal.
 
 The public functions validate once and call the private primitives (``_nearest``,
 ``_linear``, ``_sinc``, ``_polyphase``), which the layers call directly.
@@ -96,10 +97,18 @@ def upsample_nearest_1d(x, factor, data_format="channels_last"):
 def _replicate_pad(x, left, right, axis):
     # keras.ops.pad has no "edge" mode on every backend: concatenate the edge samples.
     head = (slice(None),) * axis
-    parts = [ops.repeat(x[head + (slice(0, 1),)], left, axis=axis)] if left else []
+    first, last = x[head + (slice(0, 1),)], x[head + (slice(-1, None),)]
+    if x.shape[axis] is None:
+        # A length known only at run time may be 0 (a TF graph): the padded length must
+        # still be left + right, so an empty edge sample is taken as a zero.
+        widths = [[0, 0]] * 3
+        first = ops.pad(first, [*widths[:axis], [0, 1], *widths[axis + 1:]])
+        last = ops.pad(last, [*widths[:axis], [1, 0], *widths[axis + 1:]])
+        first, last = first[head + (slice(0, 1),)], last[head + (slice(-1, None),)]
+    parts = [ops.repeat(first, left, axis=axis)] if left else []
     parts.append(x)
     if right:
-        parts.append(ops.repeat(x[head + (slice(-1, None),)], right, axis=axis))
+        parts.append(ops.repeat(last, right, axis=axis))
     return ops.concatenate(parts, axis=axis) if len(parts) > 1 else x
 
 
@@ -147,13 +156,14 @@ def polyphase_upsample_1d(x, bank, pad, data_format="channels_last", edge="zeros
     """Apply a fixed polyphase filter bank to every channel, then shuffle the phases into time.
 
     ``bank`` has shape ``(taps, r)``; with ``x`` padded by ``pad = (left, right)`` steps,
-    ``out[b, t*r + i, c] = sum_n bank[n, i] * x_padded[b, t + n, c]``, so
-    ``taps == left + right + 1`` keeps the length at ``T*r``. ``edge`` is ``"zeros"`` or
+    ``out[b, t*r + i, c] = sum_n bank[n, i] * x_padded[b, t + n, c]``; ``taps`` must equal
+    ``left + right + 1``, which keeps the length at ``T*r``. ``edge`` is ``"zeros"`` or
     ``"replicate"`` (the edge samples repeated). Shapes as in :func:`upsample_linear_1d`.
 
-    The channels are folded into the batch and the bank runs as one single-channel conv with
-    ``r`` outputs, then the shuffle: on the JAX and PyTorch CPU backends that is about twice
-    as fast as a depthwise conv (``benchmarks/``), and channels_first needs no transpose.
+    On JAX and TensorFlow the channels are folded into the batch and the bank runs as one
+    single-channel conv with ``r`` outputs, then the shuffle; on torch, whose CPU convolution
+    runs thousands of one-channel signals slowly, as one depthwise conv
+    (``_backend.DEPTHWISE_BANKS``). The same multiply-adds either way.
 
     Example:
     >>> import numpy as np
@@ -166,10 +176,16 @@ def polyphase_upsample_1d(x, bank, pad, data_format="channels_last", edge="zeros
     """
     edge = check.choice(edge, "edge", ("zeros", "replicate"))
     bank = np.asarray(bank, np.float64)
-    if bank.ndim != 2:
-        raise ValueError(f"`bank` must have shape (taps, factor), got shape {bank.shape}.")
+    if bank.ndim != 2 or 0 in bank.shape:
+        raise ValueError(f"`bank` must have shape (taps, factor) with taps and factor >= 1, "
+                         f"got shape {bank.shape}.")
     taps, r = bank.shape
-    left, right = (check.non_negative_int(p, "pad") for p in pad)
+    try:
+        left, right = pad
+    except (TypeError, ValueError):
+        raise ValueError(f"`pad` must be a pair (left, right) of ints >= 0, got pad={pad!r}."
+                         ) from None
+    left, right = (check.non_negative_int(p, "pad") for p in (left, right))
     if taps != left + right + 1:
         raise ValueError(f"a bank of {taps} taps needs left + right padding of {taps - 1}, "
                          f"got pad={tuple(pad)}.")
@@ -209,7 +225,10 @@ def linear_bank(factor):
     >>> linear_bank(2).tolist()
     [[0.25, 0.0], [0.75, 0.75], [0.0, 0.25]]
     """
-    r = check.positive_int(factor, "factor")
+    return _linear_bank_of(check.positive_int(factor, "factor"))
+
+
+def _linear_bank_of(r):
     return _cached_bank(("linear", r), lambda: _linear_bank(r))
 
 
@@ -225,7 +244,7 @@ def _linear_bank(r):
 
 
 def _linear(x, r, data_format):
-    return _polyphase(x, linear_bank(r), (1, 1), data_format, "replicate", ("linear", r))
+    return _polyphase(x, _linear_bank_of(r), (1, 1), data_format, "replicate", ("linear", r))
 
 
 def upsample_linear_1d(x, factor, data_format="channels_last"):
@@ -266,6 +285,10 @@ def sinc_bank(factor, half_width=10, kaiser_beta=5.0):
     r = check.positive_int(factor, "factor")
     half_width = check.positive_int(half_width, "half_width")
     kaiser_beta = check.non_negative_number(kaiser_beta, "kaiser_beta")
+    return _sinc_bank_of(r, half_width, kaiser_beta)
+
+
+def _sinc_bank_of(r, half_width, kaiser_beta):
     return _cached_bank(("sinc", r, half_width, kaiser_beta),
                         lambda: _sinc_bank(r, half_width, kaiser_beta))
 
@@ -288,6 +311,10 @@ def sinc_prototype(factor, half_width=10, kaiser_beta=5.0):
     r = check.positive_int(factor, "factor")
     half_width = check.positive_int(half_width, "half_width")
     kaiser_beta = check.non_negative_number(kaiser_beta, "kaiser_beta")
+    return _sinc_prototype_of(r, half_width, kaiser_beta)
+
+
+def _sinc_prototype_of(r, half_width, kaiser_beta):
     return _cached_bank(("sinc_prototype", r, half_width, kaiser_beta),
                         lambda: _sinc_prototype(r, half_width, kaiser_beta))
 
@@ -302,7 +329,7 @@ def _sinc_prototype(r, half_width, kaiser_beta):
 def _sinc_bank(r, half_width, kaiser_beta):
     length = half_width * r
     # gain r: unit gain at DC per phase on average, as firwin(scale=True) * r
-    h = sinc_prototype(r, half_width, kaiser_beta) * r
+    h = _sinc_prototype_of(r, half_width, kaiser_beta) * r
     taps = 2 * half_width + 1
     bank = np.zeros((taps, r))
     for n in range(taps):
@@ -315,7 +342,7 @@ def _sinc_bank(r, half_width, kaiser_beta):
 
 
 def _sinc(x, r, data_format, half_width=10, kaiser_beta=5.0):
-    bank, pad = sinc_bank(r, half_width, kaiser_beta)
+    bank, pad = _sinc_bank_of(r, half_width, kaiser_beta)
     return _polyphase(x, bank, pad, data_format, "zeros", ("sinc", r, half_width, kaiser_beta))
 
 

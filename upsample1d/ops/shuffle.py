@@ -157,20 +157,16 @@ def _rearrange(x, inner_shape, axes, out_shape, as_ints):
 def _depth_to_space(x, r, data_format, mode):
     """The shuffle, arguments already canonical (see the module doc)."""
     plan = _cached_plan(x, r, data_format, mode, inverse=False)
-    x = _backend.check_divisible(
-        x, check.channel_axis(data_format), r,
-        f"depth_to_space_1d: the channel axis must be divisible by block_size={r} "
-        f"({data_format}); got a channel count that is not")
+    x = _backend.check_divisible(x, check.channel_axis(data_format), r, "depth_to_space_1d",
+                                 "channel", data_format)
     return _rearrange(x, *plan)
 
 
 def _space_to_depth(x, r, data_format, mode):
     """The inverse shuffle, arguments already canonical."""
     plan = _cached_plan(x, r, data_format, mode, inverse=True)
-    x = _backend.check_divisible(
-        x, check.time_axis(data_format), r,
-        f"space_to_depth_1d: the time axis must be divisible by block_size={r} "
-        f"({data_format}); got a length that is not")
+    x = _backend.check_divisible(x, check.time_axis(data_format), r, "space_to_depth_1d",
+                                 "time", data_format)
     return _rearrange(x, *plan)
 
 
@@ -235,8 +231,10 @@ def _public(x, block_size, data_format, mode, inverse):
     inner_shape, axes, out_shape, as_ints = _cached_plan(tensor, r, data_format_, mode_, inverse)
     # Kept only for tensor input of a static shape (NumPy input goes through as_tensor every
     # time) and a fixed data_format (None follows keras.config, which may change).
-    if (tensor is x and None not in tuple(x.shape) and not as_ints
-            and data_format is not None):
+    # (Not while TorchDynamo traces: it guards on this dict, and a write during the trace
+    # breaks its own guard.)
+    if (tensor is x and None not in tuple(x.shape) and not as_ints and data_format is not None
+            and block_size.__class__ is int and not _backend.compiling()):
         try:
             key = (x.__class__, x.shape, x.dtype, block_size, data_format, mode, inverse)
             hash(key)
@@ -285,9 +283,13 @@ def depth_to_space_1d(x, block_size, data_format="channels_last", mode="DCR"):
     [[0, 2, 4], [1, 3, 5]]
     """
     try:
-        run = _CHECKED_CALLS[(x.__class__, x.shape, x.dtype, block_size, data_format, mode,
-                              False)]
-    except (KeyError, AttributeError, TypeError):  # a new call, not a tensor, unhashable
+        run = _CHECKED_CALLS.get((x.__class__, x.shape, x.dtype, block_size, data_format,
+                                  mode, False))
+    except (AttributeError, TypeError):  # not a tensor, or unhashable arguments
+        run = None
+    # A new call is checked (errors name the argument), then kept. Entries are for int block
+    # sizes only; 2.0 == 2 and True == 1 find them too, and must be refused.
+    if run is None or block_size.__class__ is not int:
         return _public(x, block_size, data_format, mode, inverse=False)
     return run(x)
 
@@ -317,8 +319,10 @@ def space_to_depth_1d(x, block_size, data_format="channels_last", mode="DCR"):
     [[0, 3, 1, 4, 2, 5]]
     """
     try:
-        run = _CHECKED_CALLS[(x.__class__, x.shape, x.dtype, block_size, data_format, mode,
-                              True)]
-    except (KeyError, AttributeError, TypeError):
+        run = _CHECKED_CALLS.get((x.__class__, x.shape, x.dtype, block_size, data_format,
+                                  mode, True))
+    except (AttributeError, TypeError):
+        run = None
+    if run is None or block_size.__class__ is not int:
         return _public(x, block_size, data_format, mode, inverse=True)
     return run(x)
