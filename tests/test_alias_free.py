@@ -252,11 +252,10 @@ def test_activation_at_the_phases_is_taken_for_bigvgan_shapes():
     from upsample1d.ops import alias_free
 
     x = to_backend(signal(64, "channels_first"))
-    assert alias_free.fused_applies(x, 2, 2, 12, 12, "alias_free_torch", "channels_first")
-    assert not alias_free.fused_applies(x, 2, 1, 12, 12, "alias_free_torch", "channels_first")
+    assert alias_free.fused_applies(x, 2, 2, 12, "alias_free_torch", "channels_first")
+    assert not alias_free.fused_applies(x, 2, 1, 12, "alias_free_torch", "channels_first")
     short = to_backend(signal(5, "channels_first"))
-    assert not alias_free.fused_applies(short, 2, 2, 12, 12, "alias_free_torch",
-                                        "channels_first")
+    assert not alias_free.fused_applies(short, 2, 2, 12, "alias_free_torch", "channels_first")
 
 
 @REFERENCE
@@ -489,6 +488,9 @@ def test_bad_arguments_name_the_argument_and_value():
         (lambda: AliasFreeActivation1D("no_such_fn"), ValueError,
          r"`activation` .* activation='no_such_fn'"),
         (lambda: AliasFreeActivation1D("softmax"), ValueError, r"activation='softmax'"),
+        (lambda: AliasFreeActivation1D("Softmax"), ValueError, r"mixes samples"),
+        (lambda: AliasFreeActivation1D(keras.activations.softmax), ValueError,
+         r"softmax mixes samples"),
         (lambda: AliasFreeActivation1D(3), TypeError, r"`activation` .* 3 of type int"),
         (lambda: Snake1D(alpha=0), ValueError, r"`alpha` .* alpha=0"),
         (lambda: upsample_alias_free_1d(np.zeros((1, 4, 1), np.float32), 2, 2), ValueError,

@@ -131,11 +131,12 @@ def interpolation_composition(bank, pad, factor, kernel_size):
     Returns ``(M, (left, right))``, NumPy: ``M`` has shape ``(K, D, r)`` with
     ``D = left + right + 1``, so that ``W[d, c, i, f] = sum_k M[k, d, i] w[k, c, f]``
     (:func:`compose_interpolation_kernel`). This equals the interpolation followed by the
-    convolution wherever the convolution's window lies inside the interpolated signal; in the
-    first ``ceil(p / r)`` and last ``ceil((K - 1 - p) / r)`` input steps it differs when the
-    interpolator reaches past the ends (linear, sinc), because the direct form pads the
-    *interpolated* signal with zeros. For nearest interpolation (one tap, no padding) it is
-    exact everywhere.
+    convolution of ``x`` zero-padded, wherever the convolution's window lies inside the
+    interpolated signal. Within a few input steps of each end it differs when the
+    interpolator has its own edge handling (linear: replicated edges) or reaches past the
+    ends (sinc), because the direct form pads the *interpolated* signal with zeros:
+    :func:`interpolation_edge_corrections` gives the difference. For nearest interpolation
+    (one tap, no padding) it is exact everywhere.
     """
     bank = np.asarray(bank, np.float64)
     taps_b, r = bank.shape
@@ -164,7 +165,7 @@ def compose_interpolation_kernel(kernel, composition):
     return ops.reshape(w, (depth, c_in, r * filters))
 
 
-def interpolation_edge_corrections(bank, pad, edge, factor, kernel_size):
+def interpolation_edge_corrections(bank, pad, edge, kernel_size):
     """What the fused form gets wrong at the two ends, as fixed maps of the end samples.
 
     The fused form (:func:`interpolation_composition`) convolves ``u_zero``, the interpolation
@@ -225,9 +226,10 @@ def interpolation_edge_corrections(bank, pad, edge, factor, kernel_size):
 
 
 def _trimmed(correction, front):
-    """``correction`` without its all-zero outputs and samples at the far side from its end
-    (``front``: the tail, whose end is the last row and column), None if all zero."""
-    correction[np.abs(correction) < 1e-15] = 0.0
+    """A copy of ``correction`` without the all-zero outputs and samples away from its end of
+    the signal (``front=True`` trims the front: for the tail, whose end is its last row and
+    column), or None if it is all zero."""
+    correction = np.where(np.abs(correction) < 1e-15, 0.0, correction)
     rows = np.flatnonzero(np.abs(correction).sum(axis=(1, 2)))
     columns = np.flatnonzero(np.abs(correction).sum(axis=(0, 2)))
     if not rows.size:

@@ -113,14 +113,14 @@ def _activation(activation):
     if isinstance(activation, dict):  # a serialized layer or function (get_config)
         activation = keras.saving.deserialize_keras_object(activation)
     if isinstance(activation, str):
-        name = activation.lower()
+        name = activation.lower()  # the one letter-case rule of every string option
         if name in SNAKES:
             return name, Snake1D(use_beta=SNAKES[name], data_format="channels_first")
-        if activation in NOT_ELEMENTWISE:
+        if name in NOT_ELEMENTWISE:
             raise ValueError(f"`activation` must act on each sample alone; {activation!r} "
                              f"mixes samples along an axis, got activation={activation!r}.")
         try:
-            return activation, keras.activations.get(activation)
+            return name, keras.activations.get(name)
         except ValueError:
             raise ValueError(f"`activation` must be a Keras activation name, 'snake', "
                              f"'snakebeta' or a callable, got activation={activation!r}."
@@ -130,12 +130,16 @@ def _activation(activation):
                         f"or a callable, got {activation!r} of type "
                         f"{type(activation).__name__}.")
     name = getattr(activation, "__name__", None)
-    if isinstance(name, str) and name not in NOT_ELEMENTWISE:
+    if isinstance(name, str):
         try:  # a Keras activation passed as a function: keep its name
-            if keras.activations.get(name) is activation:
-                return name, activation
+            known = keras.activations.get(name) is activation
         except (ValueError, TypeError):
-            pass
+            known = False
+        if known and name in NOT_ELEMENTWISE:
+            raise ValueError(f"`activation` must act on each sample alone; {name} mixes "
+                             f"samples along an axis, got activation={activation!r}.")
+        if known:
+            return name, activation
     return None, activation
 
 
@@ -233,8 +237,7 @@ class AliasFreeActivation1D(Layer):
         if self.data_format == "channels_last":
             x = ops.transpose(x, (0, 2, 1))
         if self._on_channels_first and fused_applies(
-                x, self.up, self.down, self.up_kernel_size, self.down_kernel_size,
-                self.filter, "channels_first"):
+                x, self.up, self.down, self.up_kernel_size, self.filter, "channels_first"):
             # a pointwise activation per channel: it may run on the upsampler's phases
             x = _activate_at_phases(x, self.up, self.up_kernel_size, self.down_kernel_size,
                                     self.filter, self._activate)

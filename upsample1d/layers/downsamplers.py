@@ -153,8 +153,10 @@ class SpaceToDepthConv1D(_Downsampler):
     kernel ``(kernel_size, factor * C_in, filters)``):
     ``out[t] = sum_n X[t + n - (kernel_size - 1) // 2] @ kernel[n]``. Every output reads whole
     blocks: ``kernel_size`` blocks of ``factor`` samples, the same function as a
-    :class:`StridedConv1D` of ``kernel_size * factor`` taps (:meth:`from_strided`,
-    :meth:`StridedConv1D.from_space_to_depth`), as one "same" conv at the output rate.
+    :class:`StridedConv1D` of ``kernel_size * factor`` taps for odd ``kernel_size`` (up to
+    ``(kernel_size + 1) * factor - 1`` taps, the extra ones zero, for even ``kernel_size``:
+    :func:`upsample1d.kernels.space_to_depth_to_strided_kernel`), as one "same" conv at the
+    output rate (:meth:`from_strided`, :meth:`StridedConv1D.from_space_to_depth`).
 
     Args:
         filters: output channels.

@@ -292,14 +292,17 @@ class InterpolationUpsample1D(_Upsampler):
     ``W_i`` is ``kernel`` folded through the interpolator
     (:func:`upsample1d.kernels.interpolation_composition`; for nearest
     ``W_i[n] = sum of kernel[k] over k with floor((i + k - p) / factor) = n``), then the
-    shuffle: about ``ceil(kernel_size / factor) + 1`` taps per phase instead of
-    ``kernel_size`` taps per output sample, the cost of a subpixel conv. Where the
-    interpolator reaches past the ends of the signal (linear, sinc: the first
-    ``ceil(p / factor)`` and last ``ceil((kernel_size - 1 - p) / factor)`` input steps), those
-    few blocks are computed the direct way, so fused equals ``"direct"`` (interpolate, then
-    convolve at the output rate) everywhere, to float rounding. Both use the same kernel
-    ``(kernel_size, C_in, filters)``, so checkpoints move freely between them. With a length
-    unknown while tracing (a TF graph with ``None`` time), fused runs the direct way.
+    shuffle. For nearest that is at most ``ceil(kernel_size / factor) + 1`` taps per phase
+    instead of ``kernel_size`` taps per output sample, the cost of a subpixel conv (K = 9,
+    r = 4: 3 taps); linear adds 2 taps (5), sinc its whole bank (``2 * 10 + 2``, 23 taps at
+    r = 4). Near the ends, where the interpolator's edge handling differs from zero padding
+    (linear: replicated edges; sinc: the interpolated signal runs on past the ends), a fixed
+    map of the first and last few input samples corrects the outputs
+    (:func:`upsample1d.kernels.interpolation_edge_corrections`), so fused equals ``"direct"``
+    (interpolate, then convolve at the output rate) everywhere, to float rounding. Both use
+    the same kernel ``(kernel_size, C_in, filters)``, so checkpoints move freely between
+    them. With a length unknown while tracing (a TF graph with ``None`` time), or one shorter
+    than the corrections, fused runs the direct way.
 
     Args:
         filters: output channels.
@@ -343,7 +346,7 @@ class InterpolationUpsample1D(_Upsampler):
         depth = sum(self._pad) + 1
         self._conv_padding = "same" if self._pad == ((depth - 1) // 2, depth // 2) else "valid"
         self._corrections = kernels.interpolation_edge_corrections(
-            bank, pad, self._edge, self.factor, self.kernel_size)
+            bank, pad, self._edge, self.kernel_size)
         head, tail = (0 if c is None else c.shape[0] for c in self._corrections)
         self._min_fused_time = max(
             [c.shape[1] for c in self._corrections if c is not None]

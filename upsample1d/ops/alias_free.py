@@ -213,7 +213,7 @@ def _phase_down_design(r, kernel_size, design):
     return bank, before, after
 
 
-def fused_applies(x, r_up, r_down, up_kernel_size, down_kernel_size, design, data_format):
+def fused_applies(x, r_up, r_down, up_kernel_size, design, data_format):
     """Whether :func:`_activate_at_phases` computes ``x``'s case: equal ratios, a static
     length of at least the upsampler's taps, and an upsampler whose padding is all edge
     copies."""
