@@ -4,19 +4,21 @@ The same code runs on JAX, TensorFlow and PyTorch; pick the backend with ``KERAS
 before the first import of Keras.
 
 ``import upsample1d`` alone imports no framework (so the ``upsample1d`` command answers at
-once); the submodules ``ops``, ``layers``, ``initializers``, ``kernels``, ``convert``,
-``models``, ``artifacts`` and ``audio`` are imported on first use, e.g. ``upsample1d.layers``
-or ``from upsample1d.layers import Subpixel1D``. Importing ``upsample1d.layers`` (which any
-of them does) registers every layer and initializer with Keras' serialization, so
-``keras.saving.load_model`` finds them.
+once); the submodules (``ops``, ``layers``, ``initializers``, ``kernels``, ``convert``,
+``models``, ``artifacts``, ``audio``, ``compare``, ``aliasing``) are imported on first use,
+e.g. ``upsample1d.layers`` or ``from upsample1d.layers import Subpixel1D``. Importing
+``upsample1d.layers`` (also done by ``upsample1d.models`` and ``upsample1d.convert``)
+registers every layer and initializer with Keras' serialization: do it before
+``keras.saving.load_model`` on a model that uses them. ``import upsample1d`` alone registers
+nothing.
 """
 
 import importlib
 
 __version__ = "0.2.0.dev0"
 
-_SUBMODULES = ("artifacts", "audio", "convert", "initializers", "kernels", "layers", "models",
-               "ops")
+_SUBMODULES = ("aliasing", "artifacts", "audio", "compare", "convert", "initializers",
+               "kernels", "layers", "models", "ops")
 
 __all__ = ["__version__", *_SUBMODULES]
 

@@ -21,6 +21,28 @@ HEADER = (
 )
 
 
+def missing_dependencies(plot=True):
+    """What :func:`write` cannot work without, as an install hint, or None (scipy, and
+    matplotlib for the plot)."""
+    import importlib.util
+
+    needed = ["scipy"] + (["matplotlib"] if plot else [])
+    missing = [name for name in needed if importlib.util.find_spec(name) is None]
+    if missing:
+        return (f"aliasing needs {' and '.join(missing)}: pip install \"upsample1d[analysis]\""
+                + (" (or run with --no-plot)" if missing == ["matplotlib"] else ""))
+    return None
+
+
+def check_activations(activations):
+    """ValueError (or TypeError) naming the first of ``activations`` that
+    :class:`~upsample1d.layers.AliasFreeActivation1D` cannot run (needs Keras)."""
+    from upsample1d.layers import activations as layer_activations
+
+    for name in activations:
+        layer_activations._activation(name)
+
+
 def write(activations, out_dir, plot=True, progress=print):
     """Measure ``activations`` and write the files to ``out_dir``; returns their paths
     (markdown first). ``progress(text)`` is told each stage."""

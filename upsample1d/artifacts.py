@@ -23,6 +23,7 @@ SciPy only.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 
 import numpy as np
 
@@ -673,6 +674,8 @@ def measure_aliasing(activation, sample_rate=16000, tones=ALIASING_TONES, amplit
     amplitude = check.positive_number(amplitude, "amplitude")
     if channels is not None:
         channels = check.positive_int(channels, "channels")
+    if isinstance(tones, numbers.Real):  # one tone
+        tones = (tones,)
     tones = [check.positive_number(t, "tones") for t in tones]
     if not tones or max(tones) >= 0.5:
         raise ValueError(f"`tones` must be fractions of sample_rate in (0, 0.5), got "

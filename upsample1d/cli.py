@@ -22,7 +22,8 @@ BACKENDS = ("jax", "torch", "tensorflow")  # the order of preference when none i
 
 DESCRIPTION = """\
 1-D upsampling layers on Keras 3 (JAX, TensorFlow, PyTorch): compare the upsampler families
-in the seed auto-encoder, or train that auto-encoder a few steps."""
+in the seed auto-encoder, measure how much activations alias (plain and alias-free), or train
+the auto-encoder a few steps."""
 
 EPILOG = """\
 The backend is --backend, else KERAS_BACKEND, else the first installed of jax, torch,
@@ -207,7 +208,9 @@ def choose_backend(requested=None, environ=None, find_spec=importlib.util.find_s
         name, how = installed[0], None
         note = (f"upsample1d: KERAS_BACKEND is not set: using {name} (installed: "
                 f"{', '.join(installed)}; choose with --backend)")
-    if how and name in BACKENDS and find_spec(name) is None:
+    if how and name not in BACKENDS:
+        raise ValueError(f"{how}={name!r} is not one of {', '.join(BACKENDS)}")
+    if how and find_spec(name) is None:
         raise ValueError(f'backend {name!r} ({how}) is not installed: pip install '
                          f'"upsample1d[{name}]"')
     return name, note
@@ -272,6 +275,15 @@ def _start(backend, progress):
 
 # --- the commands ----------------------------------------------------------------------------
 
+def _make_out(path):
+    """Create the ``--out`` folder; ValueError naming ``--out`` if it cannot be one."""
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"--out {path!r} cannot be a folder: {error.strerror or error}"
+                         ) from None
+
+
 def _compare(args):
     started = compare.clock()
     try:
@@ -279,7 +291,7 @@ def _compare(args):
                                 batch=args.batch, length=args.length, seconds=args.seconds,
                                 audio=args.audio, seed=args.seed)
         analysis = compare.analysis_signal(config)
-        os.makedirs(args.out, exist_ok=True)
+        _make_out(args.out)
     except (ValueError, ImportError, OSError) as error:  # the library names `field`s
         args.parser.error(re.sub(r"`(\w+)`", lambda m: "--" + m[1].replace("_", "-"),
                                  " ".join(str(error).split())))
@@ -297,11 +309,21 @@ def _compare(args):
 
 def _aliasing(args):
     started = compare.clock()
-    progress = compare.ConsoleProgress(sys.stderr)
-    os.makedirs(args.out, exist_ok=True)
-    _start(args.backend, progress)
     from upsample1d import aliasing
 
+    try:
+        _make_out(args.out)
+    except ValueError as error:
+        args.parser.error(str(error))
+    missing = aliasing.missing_dependencies(plot=not args.no_plot)
+    if missing:
+        raise ImportError(missing)
+    progress = compare.ConsoleProgress(sys.stderr)
+    _start(args.backend, progress)
+    try:  # activation names are Keras' to know: checked once Keras is running
+        aliasing.check_activations(args.activations)
+    except (ValueError, TypeError) as error:
+        args.parser.error(f"--activations: {' '.join(str(error).split())}")
     paths = aliasing.write(args.activations, args.out, plot=not args.no_plot,
                            progress=progress.stage)
     print(aliasing.read_table(paths[0]), flush=True)
@@ -331,6 +353,16 @@ def main(argv=None):
     except ImportError as error:
         print(f"upsample1d: error: {' '.join(str(error).split())}", file=sys.stderr)
         return 1
+
+
+def __getattr__(name):
+    if name == "COMPARE_METHODS":  # public in 0.1
+        import warnings
+
+        warnings.warn("upsample1d.cli.COMPARE_METHODS moved to upsample1d.compare.METHODS",
+                      DeprecationWarning, stacklevel=2)
+        return compare.METHODS
+    raise AttributeError(f"module 'upsample1d.cli' has no attribute {name!r}")
 
 
 if __name__ == "__main__":

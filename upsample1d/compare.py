@@ -100,6 +100,9 @@ class Config:
     seed: int = 0
 
     def __post_init__(self):
+        if isinstance(self.methods, str):  # one name, or "a,b": not its letters
+            object.__setattr__(self, "methods", tuple(
+                name.strip() for name in self.methods.split(",") if name.strip()))
         methods = tuple(dict.fromkeys(self.methods))
         unknown = [name for name in methods if name not in METHODS]
         if unknown or not methods:
@@ -213,14 +216,22 @@ class ConsoleProgress(Silent):
         self._shown = len(text)
 
 
-def train(model, data, batch, steps, on_step=None):
-    """``steps`` Adam steps of an auto-encoder on consecutive batches of ``data`` (input =
+def training_batch(batch, length, seed, step):
+    """Batch ``step`` of the synthetic training audio: made when needed (a long training
+    never holds all its data), the same for every upsampler."""
+    from upsample1d.audio import synthetic_audio
+
+    return synthetic_audio(batch, length, seed=(seed, step))
+
+
+def train(model, batch_at, steps, on_step=None):
+    """``steps`` Adam steps of an auto-encoder on the batches ``batch_at(step)`` (input =
     target). ``on_step(step, loss)`` after each. Returns (losses, seconds per step)."""
     import numpy as np
 
     losses, seconds = [], []
     for step in range(steps):
-        x = data[step * batch:(step + 1) * batch]
+        x = batch_at(step)
         loss, took = timed(model.train_on_batch, x, x)
         losses.append(float(np.asarray(loss).ravel()[0]))
         seconds.append(took)
@@ -303,8 +314,8 @@ def _method(name, tag, config, analysis, data, progress):
     forward = [timed(model.predict_on_batch, held_out)[1] for _ in range(3)]
     steps = config.train_steps
     losses, step_seconds = train(
-        model, data["train"], config.batch, steps,
-        lambda i, loss: progress.status(f"{tag}: step {i}/{steps} loss {loss:.4f}"))
+        model, lambda step: training_batch(config.batch, config.length, config.seed, step),
+        steps, lambda i, loss: progress.status(f"{tag}: step {i}/{steps} loss {loss:.4f}"))
     snr = snr_db(held_out, model.predict_on_batch(held_out))
     train_ms = median_ms(step_seconds[1:] or step_seconds)  # the first step compiles
     progress.stage(f"{tag}: forward {median_ms(forward):.1f} ms, train step {train_ms:.1f} ms; "
@@ -356,9 +367,7 @@ def run(config, progress=None, analysis=None, started=None):
 
     from upsample1d.audio import synthetic_audio
 
-    data = {"train": synthetic_audio(config.batch * config.train_steps, config.length,
-                                     seed=config.seed),
-            "held_out": synthetic_audio(config.batch, config.length, seed=config.seed + 1)}
+    data = {"held_out": synthetic_audio(config.batch, config.length, seed=config.seed + 1)}
     backend = keras.backend.backend()
     progress.stage(f"compare on backend={backend}: {len(config.methods)} upsamplers, "
                    f"auto-encoder length {config.length}, batch {config.batch}, "
@@ -452,14 +461,13 @@ def autoencoder_demo(steps=8, batch=4, length=16384, factor=4, seed=0, say=print
     then the final loss and the reconstruction SNR). Returns that SNR in dB."""
     import keras
 
-    from upsample1d.audio import synthetic_audio
 
     model = _model("subpixel", seed, length, factor)
-    audio = synthetic_audio(batch * steps, length, seed=seed)
     say(f"seed auto-encoder on backend={keras.backend.backend()}: input {model.input_shape}, "
         f"{model.count_params()} parameters, {steps} steps of batch {batch}")
-    losses, _ = train(model, audio, batch, steps,
+    losses, _ = train(model, lambda step: training_batch(batch, length, seed, step), steps,
                       lambda step, loss: say(f"step {step}: loss {loss:.6f}"))
-    snr = snr_db(audio[:batch], model.predict_on_batch(audio[:batch]))
+    first = training_batch(batch, length, seed, 0)
+    snr = snr_db(first, model.predict_on_batch(first))
     say(f"final loss {losses[-1]:.6f}; reconstruction SNR {snr:.2f} dB")
     return snr
