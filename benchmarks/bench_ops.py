@@ -100,14 +100,13 @@ def sinc_prototype(r):
 
 def torch_references(h, weights):
     """PyTorch references, on channels_first inputs as PyTorch users write them."""
-    import torch
     import torch.nn.functional as F
 
     from backends import torch as ref
 
-    ht = torch.from_numpy(np.ascontiguousarray(np.tile(h[None, None], (C, 1, 1))))
-    w_sub = torch.from_numpy(np.ascontiguousarray(weights["subpixel"].transpose(2, 1, 0)))
-    w_tr = torch.from_numpy(np.ascontiguousarray(weights["transposed"].transpose(2, 1, 0)))
+    ht = _torch_tensor(np.tile(h[None, None], (C, 1, 1)))
+    w_sub = _torch_tensor(weights["subpixel"].transpose(2, 1, 0))
+    w_tr = _torch_tensor(weights["transposed"].transpose(2, 1, 0))
     k = weights["transposed"].shape[0]
     # zero-stuffed sinc: output t*r + i reads h[i - t'*r + L]: padding L, and output_padding
     # r - 1 brings the length to exactly T * r
@@ -123,9 +122,18 @@ def torch_references(h, weights):
             x, ht, stride=R, padding=pad, output_padding=R - 1, groups=C)),
         "SubpixelConv1D": ("up_cf", lambda x: ref.depth_to_space_1d(
             F.conv1d(x, w_sub, padding=1), R, "channels_first", "CRD", as_numpy=False)),
+        # torch returns one sample more when k - R is odd: keep the first T * R (README)
         "TransposedConvUpsample1D": ("up_cf", lambda x: F.conv_transpose1d(
-            x, w_tr, stride=R, padding=(k - R) // 2, output_padding=(k - R) % 2)),
+            x, w_tr, stride=R, padding=(k - R) // 2)[..., : x.shape[-1] * R]),
     }
+
+
+def _torch_tensor(array):
+    """``array`` as a torch tensor on the device Keras puts its tensors on (the inputs')."""
+    import torch
+    from keras.src.backend.torch.core import get_device
+
+    return torch.from_numpy(np.ascontiguousarray(array)).to(get_device())
 
 
 def jax_references(h, weights):
@@ -355,10 +363,9 @@ def native_downsamplers(backend, prototypes):
     FIR (only the kept outputs computed) and its average pooling."""
     h, left = prototypes["downsample_sinc_1d"]
     if backend == "torch":
-        import torch
         import torch.nn.functional as F
 
-        ht = torch.from_numpy(np.ascontiguousarray(np.tile(h[None, None], (C, 1, 1))))
+        ht = _torch_tensor(np.tile(h[None, None], (C, 1, 1)))
         return {"downsample_sinc_1d": ("x_cf", lambda x: F.conv1d(
                     x, ht, stride=R, padding=left, groups=C)),
                 "downsample_average_1d": ("x_cf", lambda x: F.avg_pool1d(x, R))}

@@ -6,6 +6,7 @@ Every benchmark writes both: the JSON keeps every timing with the machine and ve
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -89,6 +90,24 @@ def fmt_ratio(value):
 
 
 def target_lines(targets):
-    """``- <target>: <value> -> yes|NO`` for each ``{"target", "value", "ok"}``."""
-    return [f"- {t['target']}: {fmt_ratio(t['value'])} -> {'yes' if t['ok'] else 'NO'}"
+    """``- <target>: <value> -> yes|NO`` for each ``{"target", "value", "ok"}`` (``ok`` None:
+    reported, not a target: ``-> (info)``)."""
+    verdict = {True: "yes", False: "NO", None: "(info)"}
+    return [f"- {t['target']}: {fmt_ratio(t['value'])} -> {verdict[t['ok']]}"
             for t in targets]
+
+
+def count_argument(minimum):
+    """An argparse type: an int >= ``minimum``, else a one-line error."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an int >= {minimum}, got {text!r}"
+                                             ) from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected an int >= {minimum}, got {value}")
+        return value
+
+    return parse

@@ -39,7 +39,7 @@ def main():
     failed = []
     with tempfile.TemporaryDirectory(prefix="upsample1d-smoke-") as out:
         done = summary.run_all(list(EXTRA), "tiny", out, EXTRA, quiet=True)
-        failed += [(n, s) for n, s, _ in done if s != "ok"]
+        failed += [(n, s) for n, s, _, _ in done if s != "ok"]
         for name in EXTRA:
             stem = summary.BENCHMARKS[name][1]
             if not list(Path(out).glob(f"{stem}-{backend}*.json")):

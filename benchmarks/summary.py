@@ -15,8 +15,8 @@ Progress goes to stderr (:mod:`benchmarks.progress`). On a terminal it is one li
 line, rewritten in place: the benchmark, its finished cases, the last result and the running
 case with a timer. In a log (not a terminal) it is plain lines with the time since start::
 
-    [00:42] summary jax 1/4 benchmarks > ops 3/14 cases: 2^12 depth_to_space_1d ours 0.0105 ms
-    [03:10] summary jax 2/4 benchmarks: ops: ok in 150 s
+    [00:42] summary jax 2/5 benchmarks > ops 3/14 cases: 2^12 depth_to_space_1d ours 0.0105 ms
+    [03:10] summary jax 2/5 benchmarks: ops: ok in 150 s
 
 and a ``(still running)`` line every 30 s while a single case takes long.
 ``BENCH_PROGRESS=plain`` (or ``tty``) forces a style.
@@ -31,7 +31,6 @@ import io
 import signal
 import sys
 import time
-from pathlib import Path
 
 from benchmarks import progress, report
 from benchmarks.machine import backend_name
@@ -58,20 +57,21 @@ def parse_args(argv=None):
 
 
 def run_one(name, argv, quiet):
-    """Run one benchmark's ``main(argv)`` in this process; return its status line."""
+    """Run one benchmark's ``main(argv)`` in this process; return its status line and what
+    it printed (its table; captured only when ``quiet``)."""
+    sink = io.StringIO()
     try:
         module = importlib.import_module(BENCHMARKS[name][0])
-        sink = io.StringIO()
         with contextlib.redirect_stdout(sink) if quiet else contextlib.nullcontext():
             rc = module.main(argv)
-        return "ok" if rc == 0 else f"reported errors (exit {rc})"
-    except Exception as exc:
+        return ("ok" if rc == 0 else f"reported errors (exit {rc})"), sink.getvalue()
+    except (Exception, SystemExit) as exc:  # SystemExit: argparse refused an --extra argument
         progress.log_exception()
-        return f"failed: {report.short_error(exc)}"[:200]
+        return f"failed: {report.short_error(exc)}"[:200], sink.getvalue()
 
 
 def run_all(names, size, out, extra=(), quiet=False):
-    """Run the named benchmarks in this process; return [(name, status, seconds)].
+    """Run the named benchmarks in this process; return [(name, status, seconds, printed)].
 
     ``extra``: more arguments for every benchmark, or a dict {name: arguments}.
 
@@ -87,11 +87,12 @@ def run_all(names, size, out, extra=(), quiet=False):
             start = time.perf_counter()
             more = extra.get(name, ()) if isinstance(extra, dict) else extra
             try:
-                status = run_one(name, ["--size", size, "--out", str(out), *more], quiet)
+                status, printed = run_one(name, ["--size", size, "--out", str(out), *more],
+                                          quiet)
             except KeyboardInterrupt:  # e.g. gpu.sh's time budget: keep what is done
-                status = "interrupted"
+                status, printed = "interrupted", ""
             seconds = time.perf_counter() - start
-            done.append((name, status, seconds))
+            done.append((name, status, seconds, printed))
             task.done(f"{status} in {seconds:.0f} s")
             if status == "interrupted":
                 break
@@ -107,12 +108,10 @@ def main(argv=None):
     backend = backend_name()
     names = args.only or list(BENCHMARKS)
     done = run_all(names, args.size, args.out, args.extra.split(), quiet=True)
-    out = Path(args.out)
-    for name, status, _ in done:
-        md = out / f"{BENCHMARKS[name][1]}-{backend}.md"
-        if md.exists() and status != "interrupted":
-            print(md.read_text())
-    rows = [(n, s, f"{t:.0f}") for n, s, t in done]
+    for _, _, _, printed in done:  # each benchmark's own table (the file it wrote)
+        if printed.strip():
+            print(printed.rstrip("\n") + "\n")
+    rows = [(n, s, f"{t:.0f}") for n, s, t, _ in done]
     rows += [(n, "not run", "") for n in names[len(done):]]
     print(f"## summary, {backend}\n")
     print(report.markdown_table(["benchmark", "status", "seconds"], rows, "llr"))
