@@ -167,3 +167,20 @@ def test_artifacts_read_the_fused_phase_kernels(method):
     p = (9 - 1) // 2
     expected = [sum(taps[k] * phase_sums[(i + k - p) % 4] for k in range(9)) for i in range(4)]
     np.testing.assert_allclose(gains, expected, rtol=1e-6, atol=1e-9)
+
+
+def test_the_default_implementation_is_the_measured_faster_one_and_stays_a_default():
+    """implementation=None resolves per method and backend (fused for nearest and linear;
+    sinc: direct on torch, fused elsewhere) and is saved as None, so that a model saved on
+    one backend takes the faster form on the one that loads it."""
+    from conftest import BACKEND
+
+    for method in METHODS:
+        layer = InterpolationUpsample1D(2, 2, method)
+        want = "direct" if method == "sinc" and BACKEND == "torch" else "fused"
+        assert layer.implementation == want, method
+        assert layer.get_config()["implementation"] is None
+        again = InterpolationUpsample1D.from_config(layer.get_config())
+        assert again.implementation == want
+    chosen = InterpolationUpsample1D(2, 2, "sinc", implementation="FUSED")
+    assert chosen.get_config()["implementation"] == "fused"

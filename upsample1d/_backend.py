@@ -15,6 +15,8 @@ Everything else in ``upsample1d`` is written once with ``keras.ops``. What is he
   CPU convolution runs a batch of thousands of one-channel signals slowly: at 8 x 256 x 8192,
   factor 2, its depthwise form is 2-3x faster forward and backward). Same multiply-adds,
   same numbers to float rounding.
+- :func:`interpolation_implementation` (PyTorch): the faster form of sinc interpolation +
+  conv differs between backends (measured; the reason is in its docstring).
 - :func:`check_divisible` (TensorFlow): in a graph traced with an unknown length or channel
   count, the static checks cannot see the size, and a reshape would fail with a message that
   names neither the axis nor the argument. keras.ops has no run-time assertion.
@@ -136,6 +138,20 @@ def conv_transpose(x, kernel, strides, padding="same", data_format="channels_las
                                         data_format="channels_last"))
     return ops.conv_transpose(x, kernel, strides=strides, padding=padding,
                               data_format=data_format)
+
+
+# --- interpolation + conv: the faster form -----------------------------------------------
+
+def interpolation_implementation(method):
+    """``"fused"`` or ``"direct"`` for ``InterpolationUpsample1D(implementation=None)``: the
+    one that trained faster in the Demucs-like model on every backend (``benchmarks/``,
+    ``train_step-*-lstm0``, 2-core CPU). Fused wins for nearest and linear everywhere. For
+    sinc the composed kernel is long (the 21-tap bank folded into the conv: 23 taps at the
+    input rate for K = 9, r = 4) while the direct form is a 21-tap per-channel bank and then
+    the 9-tap conv: fewer multiply-adds, which torch's depthwise CPU conv turns into time
+    (direct 0.71x fused) and the folded-batch bank of JAX and TensorFlow does not (fused
+    0.52x / 0.78x direct)."""
+    return "direct" if method == "sinc" and BACKEND == "torch" else "fused"
 
 
 # --- run-time size checks (TensorFlow graphs with unknown sizes) ----------------------------

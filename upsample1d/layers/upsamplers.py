@@ -172,9 +172,10 @@ class TransposedConvUpsample1D(_Upsampler):
 
     ``implementation="polyphase"`` (default) runs the equivalent Conv1D at the input rate with
     the kernel re-indexed (:func:`upsample1d.kernels.transposed_to_subpixel_kernel`) followed
-    by the shuffle; ``"native"`` calls ``keras.ops.conv_transpose``. Polyphase trains faster
-    on every backend measured (``benchmarks/README.md``). Both compute the same function with
-    the same weights, so checkpoints move freely between them.
+    by the shuffle; ``"native"`` calls ``keras.ops.conv_transpose``. Which is faster depends on
+    the backend and the overlap (``benchmarks/README.md``: polyphase by far on JAX, about even
+    on TensorFlow, native with full overlap on torch's CPU). Both compute the same function
+    with the same weights, so checkpoints move freely between them.
 
     Args:
         filters: output channels.
@@ -287,7 +288,7 @@ class InterpolationUpsample1D(_Upsampler):
     of the interpolator (nearest: |sinc| response, linear: sinc^2, sinc: flat to the band
     edge).
 
-    ``implementation="fused"`` (default) computes it at the input rate: output
+    ``implementation="fused"`` computes it at the input rate: output
     ``t * factor + i`` is ``sum_d x[t + d - left] @ W_i[d]``, where phase ``i``'s kernel
     ``W_i`` is ``kernel`` folded through the interpolator
     (:func:`upsample1d.kernels.interpolation_composition`; for nearest
@@ -309,7 +310,10 @@ class InterpolationUpsample1D(_Upsampler):
         factor: upsampling factor.
         method: ``"nearest"`` (default), ``"linear"`` or ``"sinc"``.
         kernel_size: taps of the convolution at the output rate (default 9).
-        implementation: ``"fused"`` (default) or ``"direct"``.
+        implementation: ``"fused"``, ``"direct"`` or ``None`` (default): the faster one
+            measured for the method and backend (``_backend.interpolation_implementation``):
+            fused for nearest and linear everywhere; for sinc fused on JAX and TensorFlow,
+            direct on torch. Resolved again where a saved model is loaded.
         data_format, use_bias, **kwargs: as :class:`SubpixelConv1D`.
 
     Input shape:
@@ -328,13 +332,16 @@ class InterpolationUpsample1D(_Upsampler):
 
     IMPLEMENTATIONS = ("fused", "direct")
 
-    def __init__(self, filters, factor, method="nearest", kernel_size=9, implementation="fused",
+    def __init__(self, filters, factor, method="nearest", kernel_size=9, implementation=None,
                  data_format=None, use_bias=False, **kwargs):
         super().__init__(filters, factor, data_format=data_format, use_bias=use_bias, **kwargs)
         self.method = check.choice(method, "method", tuple(INTERPOLATIONS))
         self.kernel_size = check.positive_int(kernel_size, "kernel_size")
-        self.implementation = check.choice(implementation, "implementation",
-                                           self.IMPLEMENTATIONS)
+        # None (the default) is resolved on every backend anew, also when a saved model loads
+        self._chosen_implementation = None if implementation is None else check.choice(
+            implementation, "implementation", self.IMPLEMENTATIONS)
+        self.implementation = (self._chosen_implementation
+                               or _backend.interpolation_implementation(self.method))
         bank, pad, self._edge = interpolation_bank(self.method, self.factor)
         self._composition, self._pad = kernels.interpolation_composition(
             bank, pad, self.factor, self.kernel_size)
@@ -415,7 +422,7 @@ class InterpolationUpsample1D(_Upsampler):
 
     def get_config(self):
         return {**super().get_config(), "method": self.method, "kernel_size": self.kernel_size,
-                "implementation": self.implementation}
+                "implementation": self._chosen_implementation}
 
 
 # method -> (layer, its fixed options)
