@@ -15,13 +15,18 @@ which the layers call directly.
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 from keras import ops
 
 from upsample1d import _backend
 from upsample1d import _validation as check
-from upsample1d.ops.interpolate import _cached_bank, _prepare, _sinc_prototype_of, pad_time
+from upsample1d.ops.interpolate import (
+    _cached_bank,
+    _prepare,
+    _ResampleOp,
+    _sinc_prototype_of,
+    pad_time,
+)
 from upsample1d.ops.shuffle import _space_to_depth
 
 
@@ -95,29 +100,12 @@ def downsampled_shape(shape, factor, data_format):
     return tuple(shape)
 
 
-class _DownsampleOp(keras.Operation):
-    """Symbolic form of the downsampling ops (gives KerasTensors their shape)."""
-
-    def __init__(self, primitive, factor, data_format, *, name=None, **options):
-        super().__init__(name=name)
-        self.primitive = primitive
-        self.factor = factor
-        self.data_format = data_format
-        self.options = options
-
-    def call(self, x):
-        return self.primitive(x, self.factor, self.data_format, **self.options)
-
-    def compute_output_spec(self, x):
-        return keras.KerasTensor(downsampled_shape(x.shape, self.factor, self.data_format),
-                                 dtype=x.dtype)
+class _DownsampleOp(_ResampleOp):
+    def output_time(self, time):
+        return -(-time // self.factor)
 
 
-def _run(x, primitive, factor, data_format, **options):
-    if isinstance(x, keras.KerasTensor):
-        return _DownsampleOp(primitive, factor, data_format, **options).symbolic_call(x)
-    with _backend.device_scope(x):
-        return primitive(x, factor, data_format, **options)
+_run = _DownsampleOp.run
 
 
 # --- any prototype --------------------------------------------------------------------------

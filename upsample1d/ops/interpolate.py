@@ -34,8 +34,9 @@ def _prepare(x, factor, data_format, name, floating):
     return x, factor, data_format
 
 
-class _UpsampleOp(keras.Operation):
-    """Symbolic form of the interpolation ops (gives KerasTensors their shape)."""
+class _ResampleOp(keras.Operation):
+    """Symbolic form of the fixed resampling ops (gives KerasTensors their shape); subclasses
+    give the output length, :meth:`output_time`."""
 
     def __init__(self, primitive, factor, data_format, *, name=None, **options):
         super().__init__(name=name)
@@ -47,18 +48,31 @@ class _UpsampleOp(keras.Operation):
     def call(self, x):
         return self.primitive(x, self.factor, self.data_format, **self.options)
 
+    def output_time(self, time):
+        raise NotImplementedError
+
     def compute_output_spec(self, x):
         shape = list(x.shape)
         axis = check.time_axis(self.data_format)
-        shape[axis] = None if shape[axis] is None else shape[axis] * self.factor
+        shape[axis] = None if shape[axis] is None else self.output_time(shape[axis])
         return keras.KerasTensor(tuple(shape), dtype=x.dtype)
 
+    @classmethod
+    def run(cls, x, primitive, factor, data_format, **options):
+        """``primitive(x, factor, data_format, **options)``: symbolically for a KerasTensor,
+        else on ``x``'s device."""
+        if isinstance(x, keras.KerasTensor):
+            return cls(primitive, factor, data_format, **options).symbolic_call(x)
+        with _backend.device_scope(x):
+            return primitive(x, factor, data_format, **options)
 
-def _run(x, primitive, factor, data_format, **options):
-    if isinstance(x, keras.KerasTensor):
-        return _UpsampleOp(primitive, factor, data_format, **options).symbolic_call(x)
-    with _backend.device_scope(x):
-        return primitive(x, factor, data_format, **options)
+
+class _UpsampleOp(_ResampleOp):
+    def output_time(self, time):
+        return time * self.factor
+
+
+_run = _UpsampleOp.run
 
 
 # --- nearest --------------------------------------------------------------------------------
