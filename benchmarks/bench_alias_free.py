@@ -157,9 +157,8 @@ def run(args):
                               f"{report.fmt_ms(theirs_ms) or 'not installed'} ms")
                 except Exception as exc:  # record it and go on
                     errors += 1
-                    row = {"ratio": ratio, "pass": which, "error": report.short_error(exc)}
-                    progress.log_exception()
-                    task.done(f"error: {row['error'][:80]}")
+                    row = {"ratio": ratio, "pass": which,
+                           "error": progress.failure(task, exc)}
                 results.append(row)
     return info, results, errors
 

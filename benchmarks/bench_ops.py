@@ -315,9 +315,7 @@ def run(args):
                     task.done(f"{report.fmt_ms(row['median_ms'])} ms")
                 except Exception as exc:  # record it and go on
                     errors += 1
-                    row["error"] = report.short_error(exc)
-                    progress.log_exception()
-                    task.done(f"error: {row['error'][:80]}")
+                    row["error"] = progress.failure(task, exc)
                 results.append(row)
     copies = {r["size"]: r.get("median_ms") for r in results if r["case"] == COPY}
     for r in results:
@@ -448,9 +446,7 @@ def run_downsampling(args, info=None):
                     task.done(f"{report.fmt_ms(row['median_ms'])} ms")
                 except Exception as exc:  # record it and go on
                     errors += 1
-                    row["error"] = report.short_error(exc)
-                    progress.log_exception()
-                    task.done(f"error: {row['error'][:80]}")
+                    row["error"] = progress.failure(task, exc)
                 results.append(row)
     ours = {(r["case"], r["size"]): r.get("median_ms") for r in results
             if r["variant"] == DOWN_POLYPHASE}

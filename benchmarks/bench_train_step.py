@@ -150,9 +150,7 @@ def warm_up(models, x, args):
                           f"{time.perf_counter() - start:.1f} s, last step {last:.2f} s, "
                           f"loss {loss:.5f}" + (" (slow: timed once)" if label in slow else ""))
             except Exception as exc:
-                errors[label] = report.short_error(exc)
-                progress.log_exception()
-                task.done(f"error: {errors[label][:80]}")
+                errors[label] = progress.failure(task, exc)
     return times, errors, slow
 
 

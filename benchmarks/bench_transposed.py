@@ -106,9 +106,7 @@ def run(args):
                                   f"{row['polyphase_over_native']:.2f}")
                     except Exception as exc:  # record it and go on
                         errors += 1
-                        row["error"] = report.short_error(exc)
-                        progress.log_exception()
-                        task.done(f"error: {row['error'][:80]}")
+                        row["error"] = progress.failure(task, exc)
                     results.append(row)
     return info, results, errors
 

@@ -106,6 +106,18 @@ def log_exception():
         _refresh()
 
 
+def failure(task, exc):
+    """For a case that raised ``exc``: its traceback on stderr, the case ended as an error on
+    ``task`` (if any); returns the short message to record with the result."""
+    from benchmarks.report import short_error
+
+    message = short_error(exc)
+    log_exception()
+    if task is not None:
+        task.done(f"error: {message[:80]}")
+    return message
+
+
 def _tick():
     while True:
         time.sleep(TICK_S)

@@ -127,10 +127,7 @@ def run(backend, size, calls=None, task=None):
     except Exception as exc:  # record it and go on
         from benchmarks import progress
 
-        progress.log_exception()
-        if task:
-            task.done(f"error: {report.short_error(exc)}")
-        return [{"case": "overhead", "error": report.short_error(exc)}], 1
+        return [{"case": "overhead", "error": progress.failure(task, exc)}], 1
     rows = [_row(ours, native, times) for ours, native in pairs]
     if task:
         task.done("ours / native " + ", ".join(
