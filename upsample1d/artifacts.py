@@ -258,10 +258,9 @@ def measure(upsampler, sample_rate=16000, signal="noise", seconds=1.0, seed=0, f
       frequency in both), the power gain of a band is
       ``sum |Y[m]|**2 / (factor**2 * sum |X[m]|**2)`` over its bins;
       ``filtering_db = 10 log10(gain(10-50 %) / gain(75-100 %))`` of the input Nyquist
-      ``fs_in / 2``: how much the top of the band is attenuated against the low band. Nearest
-      interpolation (a ``|sinc|`` response) and linear (``sinc**2``) give, for factor 2 / 4 /
-      8: 1.96 / 2.4 / 2.52 dB and 5.8 / 5.2 / 5.10 dB (measured with the defaults); the
-      windowed sinc under 1 dB.
+      ``fs_in / 2``: how much the top of the band is attenuated against the low band: a few
+      dB for nearest interpolation (a ``|sinc|`` response), more for linear (``sinc**2``),
+      little for the windowed sinc (the README's compare table has the figures).
     - ``droop_db`` (white noise): with the same gains in 32 bands of ``fs_in / 64``, the largest
       attenuation of a band lying below ``0.9 * fs_in / 2`` against the 10-50 % band.
     - ``replica_db`` (sine of amplitude 0.5 at ``sine_hz``, default ``fs_in / 16``, on a bin):
