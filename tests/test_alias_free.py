@@ -523,6 +523,8 @@ def test_aliasing_measurement():
     linear = artifacts.measure_aliasing("linear", **options)
     assert linear.mean_aliasing_db < -100 and linear.mean_error_db < -100
     plain = artifacts.measure_aliasing("tanh", **options)
+    assert artifacts.measure_aliasing("TANH", **options).aliasing_db.tolist() == \
+        plain.aliasing_db.tolist()  # the letter-case rule
     free = artifacts.measure_aliasing(AliasFreeActivation1D("tanh"), **options)
     long = artifacts.measure_aliasing(AliasFreeActivation1D(
         "tanh", filter="sinc_bank", up_kernel_size=40, down_kernel_size=40), **options)

@@ -534,17 +534,15 @@ def _nonlinearity(activation, channels):
     nonlinearity, both on channels_last ``(B, T, C)`` tensors."""
     from keras import ops
 
-    from upsample1d.layers.activations import AliasFreeActivation1D, Snake1D
+    from upsample1d.layers.activations import AliasFreeActivation1D, _activation
 
     def last(fn, data_format):
         if data_format != "channels_first":
             return fn
         return lambda x: ops.transpose(fn(ops.transpose(x, (0, 2, 1))), (0, 2, 1))
 
-    if isinstance(activation, str):
-        name = activation.lower()
-        activation = Snake1D(use_beta=name == "snakebeta", data_format="channels_last") \
-            if name in ("snake", "snakebeta") else _keras_activation(activation)
+    if isinstance(activation, str):  # the layer's rule: letter case, snakes, refusals
+        _, activation = _activation(activation)
     if isinstance(activation, AliasFreeActivation1D):
         if activation.up != activation.down:
             raise ValueError(f"measure_aliasing needs an activation that keeps the rate, got "
@@ -564,12 +562,6 @@ def _nonlinearity(activation, channels):
     channels = _weight_channels(activation, channels)
     f = last(activation, getattr(activation, "data_format", "channels_last"))
     return f, f, channels
-
-
-def _keras_activation(name):
-    import keras
-
-    return keras.activations.get(name)
 
 
 def _weight_channels(layer, channels):
