@@ -62,12 +62,15 @@ def saved_demucs(tmp_path_factory):
 
 @pytest.mark.parametrize("order", ["upsample1d first", "keras first"])
 def test_a_saved_model_loads_after_import_upsample1d(saved_demucs, order, tmp_path):
-    """Only ``import upsample1d`` (no submodule), before or after Keras: load_model finds
-    every class (Keras itself auto-imports only keras modules)."""
+    """``import upsample1d`` (or any of its modules), before or after Keras: load_model finds
+    every class (Keras itself auto-imports only keras modules). Before: a module of the
+    package that imports Keras itself (ops) must not get the registration half-way through
+    its own import (a warning, made an error here)."""
     path, x, expected = saved_demucs
     np.save(tmp_path / "x.npy", x)
-    imports = "import upsample1d, keras" if order == "upsample1d first" else \
-        "import keras, upsample1d"
+    imports = ("import warnings; warnings.simplefilter('error', RuntimeWarning)\n"
+               "from upsample1d.ops import resample_1d\nimport keras"
+               if order == "upsample1d first" else "import keras, upsample1d")
     out = _python(f"{imports}\nimport numpy as np\n"
                   f"model = keras.saving.load_model({str(path)!r}, safe_mode=True)\n"
                   f"y = model.predict(np.load({str(tmp_path / 'x.npy')!r}), verbose=0)\n"

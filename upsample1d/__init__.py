@@ -45,38 +45,57 @@ def _register():
         importlib.import_module(name)
 
 
-def _register_after(loader):
-    """Wrap ``loader.exec_module`` (Keras' own loader) so that the registration follows the
-    execution of ``keras/__init__.py``."""
-    execute = loader.exec_module
+class _Registrar(importlib.abc.MetaPathFinder):
+    """Registers the package's Keras classes once Keras is imported and no import of this
+    package is under way (the classes need Keras, and a module of this package may be what
+    imports Keras: registering then would import a half-executed module).
 
-    def exec_module(module):
-        execute(module)
-        try:
-            _register()
-        except Exception as error:  # noqa: BLE001 - Keras itself must still import
-            warnings.warn(f"upsample1d could not register its layers with Keras ({error!r}); "
-                          "import upsample1d.layers to see why.", RuntimeWarning, stacklevel=2)
+    It finds nothing itself: for ``keras`` and this package's submodules it asks the other
+    finders for the spec and wraps the loader's ``exec_module`` to count the imports under
+    way; when the last one ends with Keras imported, it registers and retires."""
 
-    loader.exec_module = exec_module
-
-
-class _RegisterWhenKerasImports(importlib.abc.MetaPathFinder):
-    """Finds nothing itself: when ``keras`` is first imported it asks the other finders for
-    Keras' spec, registers the package's classes right after Keras runs, and retires."""
+    def __init__(self):
+        self.running = 0
+        self.keras_done = False
 
     def find_spec(self, name, path=None, target=None):
-        if name != "keras":
+        if name != "keras" and not name.startswith("upsample1d."):
             return None
-        sys.meta_path.remove(self)
-        spec = importlib.util.find_spec("keras")
-        if spec is not None and spec.loader is not None and hasattr(spec.loader,
-                                                                    "exec_module"):
-            _register_after(spec.loader)
+        sys.meta_path.remove(self)  # while it asks the other finders
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            sys.meta_path.insert(0, self)
+        if spec is not None and hasattr(spec.loader, "exec_module"):
+            self._wrap(spec.loader, name == "keras")
         return spec
+
+    def _wrap(self, loader, is_keras):
+        execute = loader.exec_module
+
+        def exec_module(module):
+            self.running += 1
+            try:
+                execute(module)
+            finally:
+                self.running -= 1
+            self.keras_done = self.keras_done or is_keras
+            if self.keras_done and not self.running:
+                self._finish()
+
+        loader.exec_module = exec_module
+
+    def _finish(self):
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
+        try:
+            _register()
+        except Exception as error:  # noqa: BLE001 - the import that got here must still work
+            warnings.warn(f"upsample1d could not register its layers with Keras ({error!r}); "
+                          "import upsample1d.layers to see why.", RuntimeWarning, stacklevel=3)
 
 
 if "keras" in sys.modules:
     _register()
-elif not any(isinstance(finder, _RegisterWhenKerasImports) for finder in sys.meta_path):
-    sys.meta_path.insert(0, _RegisterWhenKerasImports())
+elif not any(isinstance(finder, _Registrar) for finder in sys.meta_path):
+    sys.meta_path.insert(0, _Registrar())
