@@ -136,7 +136,7 @@ def setup():
     pip = [PYTHON, "-m", "pip", "install", "--disable-pip-version-check", "--progress-bar",
            "off"]
     status, _, interrupted = stream(
-        pip + ["-c", "constraints.txt", "-e", ".[all,test,analysis,export]"],
+        pip + ["-c", "constraints.txt", "-e", ".[all,test,analysis,export,bench]"],
         heartbeat="pip is still working (unpacking and installing takes the longest)")
     if interrupted:
         raise KeyboardInterrupt

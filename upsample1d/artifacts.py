@@ -780,3 +780,122 @@ def plot_aliasing(activations=("snake", "leaky_relu", "tanh"), path=None, versio
     if path is not None:
         fig.savefig(path, dpi=100)
     return fig
+
+
+# --- resamplers: passband, aliasing and imaging on a stepped sweep ----------------------------
+
+RESAMPLER_TONES = 240  # tones of the stepped sweep over the input band
+RESAMPLER_WINDOW = 1 << 14  # output samples analysed per tone
+RESAMPLER_BETA = 38.0  # Kaiser window of the analysis: sidelobes below -300 dB
+RESAMPLER_GUARD = 24  # bins either side of a tone that count as the tone itself
+
+
+@dataclasses.dataclass
+class ResamplerReport:
+    """What :func:`measure_resampler` found. Levels in dB relative to the input tone.
+
+    - ``tones_hz``: the stepped sweep, ``RESAMPLER_TONES`` tones over ``(0, fs_in / 2)``;
+    - ``gain_db``: per tone, the output level at the tone's own frequency (``-inf`` where it
+      lies above the output Nyquist and must go);
+    - ``spur_db``: per tone, the strongest output component anywhere else (aliases of tones
+      above the output Nyquist, images of the input band, rounding): what should not be there;
+    - ``aliasing_db``: the worst ``spur_db`` of the sweep (lower is better);
+    - ``passband_ripple_db``: the peak-to-peak ``gain_db`` over the tones up to
+      ``passband * min(fs_in, fs_out) / 2``;
+    - ``cutoff_hz``: the lowest tone whose gain is below -3 dB (the filter's -3 dB point, to
+      the sweep's resolution), None if none is.
+    """
+
+    orig_rate: float
+    new_rate: float
+    passband: float
+    tones_hz: np.ndarray
+    gain_db: np.ndarray
+    spur_db: np.ndarray
+
+    @property
+    def aliasing_db(self):
+        return float(np.max(self.spur_db))
+
+    @property
+    def passband_ripple_db(self):
+        edge = self.passband * min(self.orig_rate, self.new_rate) / 2
+        inside = self.gain_db[self.tones_hz <= edge]
+        return float(np.ptp(inside)) if inside.size else float("nan")
+
+    @property
+    def cutoff_hz(self):
+        below = self.tones_hz[self.gain_db < -3.0]
+        return float(below[0]) if below.size else None
+
+    def summary(self):
+        return {"orig_rate": self.orig_rate, "new_rate": self.new_rate,
+                "aliasing_db": round(self.aliasing_db, 2),
+                "passband_ripple_db": round(self.passband_ripple_db, 5),
+                "cutoff_hz": self.cutoff_hz, "passband": self.passband}
+
+
+def measure_resampler(resample, orig_rate, new_rate, tones=RESAMPLER_TONES, passband=0.9,
+                      window=RESAMPLER_WINDOW):
+    """Feed a stepped sine sweep through any resampler and measure what it keeps and adds.
+
+    ``resample`` maps a float64 NumPy array ``(N, T)`` (``N`` tones at ``orig_rate``) to
+    ``(N, T')`` at ``new_rate``: one of this package's ops (``lambda x: resample_1d(x[..., None],
+    new_rate, orig_rate)[..., 0]``) or another library's, called row by row. Each tone is a
+    unit sine at ``orig_rate``; of its output, ``window`` samples from the middle (away from the
+    edges) are Kaiser-windowed (beta 38) and Fourier transformed. The tone's own bins (its
+    frequency, if below the output Nyquist, +-``RESAMPLER_GUARD`` bins) give ``gain_db``; the
+    strongest bin anywhere else gives ``spur_db``. Frequencies sit on odd analysis bins, so no
+    alias lands exactly on a tone; tones within ``RESAMPLER_GUARD`` bins of the output Nyquist
+    (whose lobe folds onto itself) are left out. Returns a :class:`ResamplerReport`.
+
+    Example:
+    >>> from scipy.signal import resample_poly
+    >>> from upsample1d.artifacts import measure_resampler
+    >>> report = measure_resampler(lambda x: resample_poly(x, 2, 1, axis=-1), 8000, 16000,
+    ...                            tones=16, window=4096)
+    >>> bool(report.aliasing_db < -50), bool(report.passband_ripple_db < 0.5)
+    (True, True)
+    """
+    from upsample1d import _validation as check
+
+    orig_rate = check.positive_number(orig_rate, "orig_rate")
+    new_rate = check.positive_number(new_rate, "new_rate")
+    tones = check.positive_int(tones, "tones")
+    window = check.positive_int(window, "window")
+    passband = check.positive_number(passband, "passband")
+    margin = window // 2
+    out_length = window + 2 * margin
+    in_length = int(np.ceil(out_length * orig_rate / new_rate)) + 1
+    # odd bins of the analysis, clear of DC, below the input Nyquist
+    top = int(window * orig_rate / new_rate / 2) - 2
+    bins = np.unique(np.linspace(2 * RESAMPLER_GUARD, top, tones).astype(int) | 1)
+    # a tone whose lobe straddles the output Nyquist folds onto itself: not measurable
+    bins = bins[np.abs(bins - window // 2) > RESAMPLER_GUARD]
+    freqs = bins * new_rate / window
+    t = np.arange(in_length) / orig_rate
+    x = np.sin(2 * np.pi * freqs[:, None] * t[None, :])
+    y = np.asarray(resample(x), np.float64)
+    if y.ndim != 2 or y.shape[0] != len(freqs) or y.shape[1] < margin + window:
+        raise ValueError(f"`resample` must map ({len(freqs)}, {in_length}) to "
+                         f"({len(freqs)}, >= {margin + window}) samples, got {y.shape}")
+    taper = np.kaiser(window, RESAMPLER_BETA)
+    spectra = np.abs(np.fft.rfft(y[:, margin:margin + window] * taper, axis=1)) ** 2
+    reference = (taper.sum() / 2) ** 2  # the peak bin power of a unit sine
+    gain, spur = np.full(len(freqs), -np.inf), np.empty(len(freqs))
+    lobe = _lobe(taper)
+    for row, (b, power) in enumerate(zip(bins, spectra, strict=True)):
+        own = np.zeros(power.shape, bool)
+        if b < window // 2:  # below the output Nyquist: the tone stays (its lobe may fold)
+            own[b - RESAMPLER_GUARD:b + RESAMPLER_GUARD + 1] = True
+            gain[row] = _db(power[own].sum() / lobe / reference)
+        spur[row] = _db(power[~own].max() / reference)
+    return ResamplerReport(orig_rate, new_rate, passband, freqs, gain, spur)
+
+
+def _lobe(taper):
+    """The sum over the main lobe of a unit bin-centred sine's power spectrum, relative to
+    its peak bin: what the tone's own bins add up to."""
+    n = len(taper)
+    probe = np.abs(np.fft.rfft(np.sin(2 * np.pi * 101 * np.arange(n) / n) * taper)) ** 2
+    return probe[101 - RESAMPLER_GUARD:101 + RESAMPLER_GUARD + 1].sum() / probe[101]

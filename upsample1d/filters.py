@@ -112,6 +112,11 @@ def sinc_bank(factor, half_width=10, kaiser_beta=5.0):
     return bank, (int(half_width), int(half_width))
 
 
+def sinc_phases(factor, half_width=10, kaiser_beta=5.0):
+    """The bank of :func:`sinc_bank` alone (its padding is ``(half_width, half_width)``)."""
+    return sinc_bank(factor, half_width, kaiser_beta)[0]
+
+
 def interpolation(method, factor):
     """``(bank, (left, right), edge)`` of the fixed interpolator ``method`` (``"nearest"``,
     ``"linear"`` or ``"sinc"``, default options) by ``factor``; ``edge`` is how the engine
@@ -385,3 +390,70 @@ def _trimmed(correction, front):
     if front:
         return np.ascontiguousarray(correction[rows.min():, columns.min():])
     return np.ascontiguousarray(correction[: rows.max() + 1, : columns.max() + 1])
+
+
+# --- any rational ratio (resample_1d) --------------------------------------------------------
+
+# name -> (zero crossings per side, rolloff (cutoff / the lower Nyquist), Kaiser beta)
+RESAMPLE_PRESETS = {
+    "poly": (10, 1.0, 5.0),  # scipy.signal.resample_poly's default window
+    "kaiser_fast": (24, 0.8682120388377784, 9.90322),  # resampy 0.4's kaiser_fast
+    "kaiser_best": (50, 0.9173473712608761, 12.9846),  # resampy 0.4's kaiser_best
+    # cutoff near the lower Nyquist, stopband from there on: soxr HQ's and VHQ's depths
+    "hq": (90, 0.945, 14.2),
+    "vhq": (120, 0.945, 19.4),
+}
+
+
+def resample_prototype(up, down, zero_crossings, rolloff, kaiser_beta):
+    """The low-pass of resampling by ``up / down``: a Kaiser-windowed sinc at ``up`` times the
+    input rate, cutoff ``rolloff / max(up, down)`` of that rate's Nyquist, ``2 N + 1`` taps with
+    ``N = zero_crossings * max(up, down)``, DC gain ``up``.
+
+    ``h = firwin(2 N + 1, rolloff / max(up, down), window=("kaiser", kaiser_beta)) * up``;
+    with ``(10, 1.0, 5.0)`` (the ``"poly"`` preset) that is ``scipy.signal.resample_poly``'s.
+
+    Example:
+    >>> from upsample1d.filters import resample_prototype
+    >>> h = resample_prototype(3, 2, 10, 1.0, 5.0)
+    >>> h.shape, round(float(h.sum()), 12)
+    ((61,), 3.0)
+    """
+    up = check.positive_int(up, "up")
+    down = check.positive_int(down, "down")
+    zero_crossings = check.positive_int(zero_crossings, "zero_crossings")
+    rolloff = check.positive_number(rolloff, "rolloff")
+    if rolloff > 1:
+        raise ValueError(f"`rolloff` must be in (0, 1] (a fraction of the lower Nyquist), got "
+                         f"rolloff={rolloff!r}.")
+    kaiser_beta = check.non_negative_number(kaiser_beta, "kaiser_beta")
+    rate = max(up, down)
+    half = zero_crossings * rate
+    cutoff = rolloff / rate
+    m = np.arange(2 * half + 1) - half
+    h = cutoff * np.sinc(cutoff * m) * np.kaiser(2 * half + 1, kaiser_beta)
+    return h / h.sum() * up
+
+
+def rational_geometry(prototype_length, centre, up, down):
+    """``(left, taps)`` of :func:`rational_bank`: input samples read before a block's first
+    one, and the taps each block's window spans."""
+    k_min = -((prototype_length - 1 - centre) // up)
+    k_max = ((up - 1) * down + centre) // up
+    return -k_min, k_max - k_min + 1
+
+
+def rational_bank(prototype, centre, up, down):
+    """Resampling by ``up / down`` as a bank ``(taps, up)`` read with stride ``down``:
+    ``y[b up + i] = sum_t bank[t, i] x_e[b down + t - left]`` equals
+    ``y[n] = sum_s prototype[n down - s up + centre] x_e[s]`` (upsample by ``up``, filter,
+    keep every ``down``-th sample: ``scipy.signal.upfirdn`` aligned as ``resample_poly``), with
+    ``(left, taps)`` = :func:`rational_geometry`. Output phase ``i`` of block ``b`` reads the
+    window ``b down - left .. b down - left + taps - 1``; taps outside a phase's own reach are
+    zero."""
+    prototype = np.asarray(prototype, np.float64)
+    left, taps = rational_geometry(len(prototype), centre, up, down)
+    t = np.arange(taps)[:, None] - left
+    index = np.arange(up)[None, :] * down - t * up + centre
+    inside = (index >= 0) & (index < len(prototype))
+    return np.where(inside, prototype[np.clip(index, 0, len(prototype) - 1)], 0.0)

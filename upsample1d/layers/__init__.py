@@ -36,5 +36,6 @@ __all__ = [
 ]
 
 from upsample1d.layers.activations import AliasFreeActivation1D, Snake1D  # noqa: E402
+from upsample1d.layers.resample import Resample1D  # noqa: E402
 
-__all__ += ["AliasFreeActivation1D", "Snake1D"]
+__all__ += ["AliasFreeActivation1D", "Resample1D", "Snake1D"]

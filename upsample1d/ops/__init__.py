@@ -85,3 +85,7 @@ from upsample1d.ops.alias_free import (  # noqa: E402
 )
 
 __all__ += ["downsample_alias_free_1d", "kaiser_sinc_filter", "upsample_alias_free_1d"]
+
+from upsample1d.ops.resample import resample_1d  # noqa: E402
+
+__all__ += ["resample_1d"]

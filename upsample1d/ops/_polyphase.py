@@ -12,6 +12,9 @@ shuffle between the rates; nothing is computed on zero-stuffed samples or thrown
   ``y[t] = sum_k prototype[k] * x_e[t*r + k - left]``, ``ceil(T / r)`` outputs;
 - :func:`up_map_down`: up, a pointwise map, and down by the same ratio, the map run on the
   upsampler's phases and the decimator reading them as they are (never interleaved);
+- :func:`rational`: any ratio ``up / down``, a bank ``(taps, up)`` read with stride ``down``:
+  ``up`` outputs per ``down`` inputs, then the shuffle (``up`` alone is its ``down = 1`` case,
+  ``down`` with one output phase its ``up = 1`` case);
 - :func:`pad`: the time axis extended with an edge mode (:data:`EDGES`).
 
 Filters are *designs*: ``design(make, *args)`` names the NumPy function of
@@ -40,7 +43,7 @@ from upsample1d import _validation as check
 from upsample1d._cache import Cache
 from upsample1d.ops.shuffle import depth_to_space, space_to_depth
 
-EDGES = ("zeros", "replicate")
+EDGES = ("zeros", "replicate", "reflect")
 
 _ARRAYS = Cache(256)  # design -> its read-only NumPy array
 _TENSORS = Cache(512)  # (design, dtype, device) -> the array as a tensor
@@ -160,14 +163,28 @@ def _replicate_pad(x, left, right, axis):
     return ops.concatenate(parts, axis=axis) if len(parts) > 1 else x
 
 
+def _reflect_pad(x, left, right, axis):
+    """``x`` extended by its mirror image about each end sample (``numpy.pad``'s "reflect",
+    repeated for extensions longer than the signal), by gathering along time."""
+    time = ops.shape(x)[axis]
+    index = ops.arange(-left, time + right)
+    period = ops.maximum(2 * (time - 1), 1)
+    index = ops.mod(index, period)
+    index = ops.where(index >= time, period - index, index)
+    return ops.take(x, index, axis=axis)
+
+
 def pad(x, left, right, data_format, edge):
-    """The time axis extended by ``left`` / ``right`` samples: ``edge="zeros"`` or
-    ``"replicate"`` (the edge sample repeated)."""
+    """The time axis extended by ``left`` / ``right`` samples: ``edge="zeros"``,
+    ``"replicate"`` (the edge sample repeated) or ``"reflect"`` (mirrored about the edge
+    sample, as ``numpy.pad(mode="reflect")``)."""
     axis = check.time_axis(data_format)
     if not (left or right):
         return x
     if edge == "replicate":
         return _replicate_pad(x, left, right, axis)
+    if edge == "reflect":
+        return _reflect_pad(x, left, right, axis)
     widths = [[0, 0], [0, 0], [0, 0]]
     widths[axis] = [left, right]
     return ops.pad(x, widths)
@@ -352,3 +369,44 @@ def _phase_decimator_kernel(phase_bank):
 def _depthwise_phase_decimator(phase_bank, channels):
     taps, r = phase_bank.shape
     return np.broadcast_to(phase_bank.T[:, :, None, None], (r, taps, channels, 1))
+
+
+# --- any ratio: a bank read with a stride ----------------------------------------------------
+
+def _depthwise_rational(bank, channels):
+    taps, r = bank.shape
+    return np.broadcast_to(bank[:, None, :], (taps, channels, r))
+
+
+def rational(x, bank, left, up_, down_, edge, data_format):
+    """``y[b up + i] = sum_t bank[t, i] * x_e[b down + t - left]`` on every channel, ``x_e`` the
+    input extended by ``edge``; ``ceil(T up / down)`` outputs. ``bank`` (a design or an array,
+    ``(taps, up)``: :func:`upsample1d.filters.rational_bank`) is read with stride ``down``:
+    one convolution gives the ``up`` outputs of every block of ``down`` inputs, the shuffle
+    puts them in time."""
+    axis = check.time_axis(data_format)
+    time = x.shape[axis]
+    if time == 0:
+        return x
+    taps = array(bank).shape[0]
+    if data_format == "channels_last":
+        x = ops.transpose(x, (0, 2, 1))
+    batch, channels, length = ops.shape(x)
+    out_time = -(-length * up_ // down_)
+    blocks = -(-out_time // up_)
+    total = (blocks - 1) * down_ + taps
+    if _backend.DEPTHWISE_BANKS:
+        x = _pad_for_decimation(x, left, total, time, taps + down_ + 1, edge,
+                                "channels_first")
+        kernel = constant(layout(_depthwise_rational, bank, channels), x.dtype, like=x)
+        y = ops.depthwise_conv(x, kernel, strides=down_, padding="valid",
+                               data_format="channels_first")
+        y = depth_to_space(y, up_, "channels_first", "CRD")[:, :, :out_time]
+    else:
+        x = ops.reshape(x, (batch * channels, length, 1))
+        x = _pad_for_decimation(x, left, total, time, taps + down_ + 1, edge,
+                                "channels_last")
+        kernel = constant(layout(_conv_bank, bank), x.dtype, like=x)
+        y = ops.conv(x, kernel, strides=down_, padding="valid")
+        y = ops.reshape(y, (batch, channels, blocks * up_))[:, :, :out_time]
+    return ops.transpose(y, (0, 2, 1)) if data_format == "channels_last" else y

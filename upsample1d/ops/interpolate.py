@@ -150,12 +150,8 @@ def sinc_prototype(factor, half_width=10, kaiser_beta=5.0):
     return filters.sinc_prototype(factor, half_width, kaiser_beta)
 
 
-def _sinc_bank_array(r, half_width, kaiser_beta):
-    return filters.sinc_bank(r, half_width, kaiser_beta)[0]
-
-
 def _sinc(x, r, data_format, half_width=10, kaiser_beta=5.0):
-    bank = engine.design(_sinc_bank_array, r, half_width, kaiser_beta)
+    bank = engine.design(filters.sinc_phases, r, half_width, kaiser_beta)
     return engine.up(x, bank, (half_width, half_width), "zeros", data_format)
 
 
