@@ -64,10 +64,8 @@ def test_every_public_layer_with_weights_is_in_the_channel_check():
         if not (inspect.isclass(cls) and issubclass(cls, keras.layers.Layer)):
             continue
         params = inspect.signature(cls).parameters
-        args = [3, 2] if "filters" in params else []
-        if name == "AliasFreeActivation1D":
-            args = ["snake"]
-        layer = cls(*args) if "block_size" not in params else cls(2)
+        args = {"activation": ["snake"], "filters": [3, 2], "block_size": [2], "up": [3, 2]}
+        layer = cls(*next((v for k, v in args.items() if k in params), []))
         layer.build((2, 16, 4))
         if layer.weights:
             assert name in covered, f"{name} has weights but no row in WEIGHTED"

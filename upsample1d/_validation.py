@@ -184,3 +184,24 @@ def alias_free_kernel_size(kernel_size, factor, name, design, up):
                          f"alias_free_torch filter (alias-free-torch's UpSample1d returns no "
                          f"samples otherwise), got {name}={kernel_size}.")
     return kernel_size
+
+
+def rolloff(value):
+    """A filter's cutoff as a fraction of the lower Nyquist, in ``(0, 1]``."""
+    value = positive_number(value, "rolloff")
+    if value > 1:
+        raise ValueError(f"`rolloff` must be in (0, 1] (a fraction of the lower Nyquist), got "
+                         f"rolloff={value!r}.")
+    return value
+
+
+def filter_bank_size(up, down, taps, limit_bytes):
+    """ValueError, naming the ratio and the size, if a ``taps x up`` float64 bank is larger
+    than ``limit_bytes``."""
+    size = 8 * taps * up
+    if size > limit_bytes:
+        raise ValueError(
+            f"resampling by up={up}, down={down} (after dividing by their gcd) needs a filter "
+            f"bank of {taps} x {up} taps, {size / 2**30:.1f} GiB in float64: more than the "
+            f"{limit_bytes / 2**30:.0f} GiB resample_1d builds; choose rates whose ratio has "
+            "smaller terms, or resample in two steps.")

@@ -422,10 +422,7 @@ def resample_prototype(up, down, zero_crossings, rolloff, kaiser_beta):
     up = check.positive_int(up, "up")
     down = check.positive_int(down, "down")
     zero_crossings = check.positive_int(zero_crossings, "zero_crossings")
-    rolloff = check.positive_number(rolloff, "rolloff")
-    if rolloff > 1:
-        raise ValueError(f"`rolloff` must be in (0, 1] (a fraction of the lower Nyquist), got "
-                         f"rolloff={rolloff!r}.")
+    rolloff = check.rolloff(rolloff)
     kaiser_beta = check.non_negative_number(kaiser_beta, "kaiser_beta")
     rate = max(up, down)
     half = zero_crossings * rate

@@ -33,21 +33,12 @@ def _design(up, down, quality, zero_crossings, rolloff, kaiser_beta):
     preset = filters.RESAMPLE_PRESETS[check.choice(quality, "quality", QUALITIES)]
     zero_crossings = preset[0] if zero_crossings is None else check.positive_int(
         zero_crossings, "zero_crossings")
-    rolloff = preset[1] if rolloff is None else check.positive_number(rolloff, "rolloff")
-    if rolloff > 1:
-        raise ValueError(f"`rolloff` must be in (0, 1] (a fraction of the lower Nyquist), got "
-                         f"rolloff={rolloff!r}.")
+    rolloff = preset[1] if rolloff is None else check.rolloff(rolloff)
     kaiser_beta = preset[2] if kaiser_beta is None else check.non_negative_number(
         kaiser_beta, "kaiser_beta")
     half = zero_crossings * max(up, down)
     _, taps = filters.rational_geometry(2 * half + 1, half, up, down)
-    size = 8 * taps * up
-    if size > MAX_BANK_BYTES:
-        raise ValueError(
-            f"resampling by up={up}, down={down} (after dividing by their gcd) needs a filter "
-            f"bank of {taps} x {up} taps, {size / 2**30:.1f} GiB in float64: more than the "
-            f"{MAX_BANK_BYTES / 2**30:.0f} GiB resample_1d builds; choose rates whose ratio has "
-            "smaller terms, or resample in two steps.")
+    check.filter_bank_size(up, down, taps, MAX_BANK_BYTES)
     return zero_crossings, rolloff, kaiser_beta
 
 
