@@ -401,7 +401,7 @@ RESAMPLE_PRESETS = {
     "kaiser_best": (50, 0.9173473712608761, 12.9846),  # resampy 0.4's kaiser_best
     # cutoff near the lower Nyquist, stopband from there on: soxr HQ's and VHQ's depths
     "hq": (90, 0.945, 14.2),
-    "vhq": (120, 0.945, 19.4),
+    "vhq": (128, 0.945, 20.2),
 }
 
 
