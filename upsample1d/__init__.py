@@ -5,7 +5,8 @@ before the first import of Keras.
 
 ``import upsample1d`` alone imports no framework (so the ``upsample1d`` command answers at
 once); the submodules (``ops``, ``layers``, ``initializers``, ``kernels``, ``convert``,
-``models``, ``artifacts``, ``audio``, ``compare``, ``aliasing``) are imported on first use,
+``models``, ``artifacts``, ``audio``, ``compare``, ``aliasing``, ``bigvgan``, ``mel``,
+``vocoder``) are imported on first use,
 e.g. ``upsample1d.layers`` or ``from upsample1d.layers import Subpixel1D``. Importing
 ``upsample1d.layers`` (also done by ``upsample1d.models`` and ``upsample1d.convert``)
 registers every layer and initializer with Keras' serialization: do it before
@@ -17,8 +18,8 @@ import importlib
 
 __version__ = "0.2.0.dev0"
 
-_SUBMODULES = ("aliasing", "artifacts", "audio", "compare", "convert", "initializers",
-               "kernels", "layers", "models", "ops")
+_SUBMODULES = ("aliasing", "artifacts", "audio", "bigvgan", "compare", "convert",
+               "initializers", "kernels", "layers", "mel", "models", "ops", "vocoder")
 
 __all__ = ["__version__", *_SUBMODULES]
 
