@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import keras
 import numpy as np
@@ -35,10 +36,10 @@ from upsample1d.layers import (
     TransposedConvUpsample1D,
     Upsample1D,
 )
+from upsample1d.mel import bigvgan_mel
 from upsample1d.ops import kaiser_sinc_filter
+from upsample1d.vocoder import CONFIG_FILE, WEIGHTS_FILE, read_config, write_wav
 
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "bigvgan_generator.pt"
 ACTIVATIONS = ("snake", "snakebeta")
 RESBLOCKS = ("1", "2")
 REQUIRED = ("num_mels", "upsample_rates", "upsample_kernel_sizes", "upsample_initial_channel",
@@ -563,19 +564,6 @@ def _torch():
     return torch
 
 
-def read_config(directory):
-    """The ``config.json`` of a checkpoint directory, as a dict (not yet checked)."""
-    path = os.path.join(directory, CONFIG_FILE)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"no {CONFIG_FILE} in {directory!r}: a BigVGAN checkpoint "
-                                f"directory holds {CONFIG_FILE} and {WEIGHTS_FILE}.")
-    with open(path, encoding="utf-8") as f:
-        try:
-            return json.load(f)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"{path} is not valid JSON: {error}") from None
-
-
 def load_checkpoint(directory, data_format=None, upsampler_options=None, name="bigvgan"):
     """A :class:`BigVGAN` with the weights of the official checkpoint in ``directory`` (a
     local folder as ``bigvgan.BigVGAN.save_pretrained`` writes it, or as downloaded from the
@@ -619,3 +607,29 @@ def save_checkpoint(model, directory, weight_norm=True):
         json.dump(model.hparams, f, indent=4)
     torch.save({"generator": weights}, os.path.join(directory, WEIGHTS_FILE))
     return directory
+
+
+def copy_synthesis(directory, out_path, audio=None, mel=None, status=print):
+    """Load the checkpoint, make the mel of ``audio`` (or take ``mel``), run the generator and
+    write ``out_path``. Returns a dict with the durations, the real-time factor (generation
+    time / audio duration) and the backend. ``status(text)`` is told each stage."""
+    status("loading the checkpoint")
+    start = time.perf_counter()
+    model = load_checkpoint(directory, data_format="channels_first")
+    rate = model.hparams.get("sampling_rate", 0)
+    loaded = time.perf_counter() - start
+    if mel is None:
+        status(f"mel spectrogram of {len(audio) / rate:.2f} s of audio")
+        mel = bigvgan_mel(model.hparams, data_format="channels_first")(audio[None])
+    frames = int(mel.shape[2])
+    status(f"generating {frames * model.hop_size} samples from {frames} mel frames "
+           f"(first call compiles)")
+    start = time.perf_counter()
+    y = np.asarray(keras.ops.convert_to_numpy(model(mel)))[0, 0]
+    seconds = time.perf_counter() - start
+    status(f"writing {out_path}")
+    write_wav(out_path, y, rate)
+    duration = len(y) / rate if rate else float("nan")
+    return {"load_s": loaded, "generate_s": seconds, "audio_s": duration,
+            "rtf": seconds / duration if duration else float("nan"),
+            "backend": keras.backend.backend(), "samples": len(y), "rate": rate}
