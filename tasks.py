@@ -4,14 +4,19 @@
     python3 tasks.py demo [ARGS...]   set up .venv, then run the main job (upsample1d compare)
     python3 tasks.py test [ARGS...]   set up .venv, then ruff + the test suite on jax,
                                       tensorflow and torch (one process each); ARGS go to pytest
+    python3 tasks.py test-slow [ARGS...]
+                                      the same for the checks marked slow (cross-backend
+                                      loading, distributed, ONNX, Inductor, exhaustive grids,
+                                      full-size models); CI runs it after `test`
     python3 tasks.py setup            only set up .venv
 
 The virtual environment is .venv in the repository root; set UPSAMPLE1D_VENV to use another.
 Setup installs only when pyproject.toml or constraints.txt changed since the last install.
 
 `test` streams pytest's output live, writes each backend's complete log to
-out/test-<backend>.log, and ends with a table per backend (and out/test-summary.txt) that lists
-every failure and error with its first error line. The tensorflow backend runs with
+out/test-<backend>.log (test-slow: out/test-slow-<backend>.log), and ends with a table per
+backend (and out/test-summary.txt, test-slow: out/test-slow-summary.txt) that lists every
+failure and error with its first error line. The tensorflow backend runs with
 TF_ENABLE_ONEDNN_OPTS=0 unless the caller set that variable. The exit status is non-zero
 when ruff or any backend fails.
 """
@@ -131,7 +136,7 @@ def setup():
     pip = [PYTHON, "-m", "pip", "install", "--disable-pip-version-check", "--progress-bar",
            "off"]
     status, _, interrupted = stream(
-        pip + ["-c", "constraints.txt", "-e", ".[all,test,analysis]"],
+        pip + ["-c", "constraints.txt", "-e", ".[all,test,analysis,export]"],
         heartbeat="pip is still working (unpacking and installing takes the longest)")
     if not status and not interrupted:
         # The vocoder tests' reference: NVIDIA's BigVGAN package, without its training
@@ -220,7 +225,8 @@ def wants_own_workers(pytest_args):
                for a in pytest_args)
 
 
-def test(pytest_args):
+def test(pytest_args, name="test"):
+    """ruff, then pytest on every backend; ``name`` prefixes the logs and the summary."""
     setup()
     os.makedirs(OUT, exist_ok=True)
     ruff_status, _, interrupted = stream([PYTHON, "-m", "ruff", "check", "."])
@@ -236,7 +242,7 @@ def test(pytest_args):
         env = dict(os.environ, KERAS_BACKEND=backend, PYTHONUNBUFFERED="1", **extra)
         shown_env = " ".join(f"{key}={env[key]}"
                              for key in ("KERAS_BACKEND", *BACKEND_ENV.get(backend, {})))
-        log_path = os.path.join(OUT, f"test-{backend}.log")
+        log_path = os.path.join(OUT, f"{name}-{backend}.log")
         say("", f"===== [{number}/{len(BACKENDS)}] {shown_env}   (log: {rel(log_path)}) =====")
         args = ["-p", "no:cacheprovider", *workers, *pytest_args]
         fd, failures_path = tempfile.mkstemp(prefix=f"upsample1d-{backend}-", suffix=".jsonl")
@@ -260,7 +266,7 @@ def test(pytest_args):
                         "log": rel(log_path)})
     lines = summary(ruff_status, results, interrupted)
     say("", *lines)
-    with open(os.path.join(OUT, "test-summary.txt"), "w", encoding="utf-8") as f:
+    with open(os.path.join(OUT, f"{name}-summary.txt"), "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
     if interrupted:
         return 130
@@ -318,12 +324,14 @@ def demo(args):
 
 
 def main(argv):
-    if not argv or argv[0] not in ("test", "demo", "setup"):
+    if not argv or argv[0] not in ("test", "test-slow", "demo", "setup"):
         print(__doc__)
         return 2
     if argv[0] == "setup":
         setup()
         return 0
+    if argv[0] == "test-slow":
+        return test(["-m", "slow", *argv[1:]], name="test-slow")
     return test(argv[1:]) if argv[0] == "test" else demo(argv[1:])
 
 

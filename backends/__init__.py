@@ -1,8 +1,11 @@
-"""Native per-framework references, written the way each framework's users write them.
+"""References for tests and benchmarks: the same operations written natively in each
+framework, the way its users write them. Not part of the package.
 
+``upsample1d`` never imports this package, and it is not installed with it: it is the
+independent side of the parity tests and the baseline of the benchmarks. (The package's own
+per-backend code, the few steps ``keras.ops`` cannot express, is ``upsample1d/_backend.py``.)
 Each module (``numpy``, ``tensorflow``, ``torch``, ``jax``) defines the same functions, taking
-and returning NumPy arrays so tests and benchmarks can compare them directly. ``upsample1d``
-never imports this package.
+and returning NumPy arrays so tests and benchmarks can compare them directly.
 """
 
 import importlib

@@ -78,3 +78,69 @@ def conv_transpose_1d(x, kernel, stride, data_format="channels_last"):
             full[:, t * stride + k] += x[:, t] @ kernel[k].T
     crop = (size - stride) // 2
     return _to_channels_last(full[:, crop:crop + time * stride], data_format)
+
+
+def _clipped(x, s):
+    """x[:, s] with s clipped into [0, T): the signal with its edge samples repeated."""
+    return x[:, min(max(s, 0), x.shape[1] - 1)]
+
+
+def alias_free_upsample_1d(x, ratio, kernel_size, filter="alias_free_torch"):
+    """alias-free-torch's UpSample1d (or the centred sinc_bank design), channels_last, as a
+    sum over input samples: y[j] = sum_s w(j, s) * x_e[s], float64.
+
+    alias_free_torch: w = r * h[j - s r + a], a = (K - r) // 2, x_e replicate-padded by
+    p = K // r - 1 and zero beyond. sinc_bank: w = r * h[j - s r + L] (h centred, L = hw r),
+    x_e replicate-padded without limit."""
+    from upsample1d import filters
+
+    x = np.asarray(x, np.float64)
+    r, size = ratio, kernel_size
+    if filter == "alias_free_torch":
+        h = filters.kaiser_sinc_filter(0.5 / r, 0.6 / r, size)
+        offset, reach = (size - r) // 2, size // r - 1
+    else:
+        half_width = -(-size // (2 * r))
+        h = filters.sinc_prototype(r, half_width)
+        offset, reach = half_width * r, None
+    time = x.shape[1]
+    out = np.zeros((x.shape[0], time * r, x.shape[2]))
+    for j in range(time * r):
+        for s in range(-len(h), time + len(h)):
+            index = j - s * r + offset
+            if not 0 <= index < len(h):
+                continue
+            if reach is not None and not -reach <= s < time + reach:
+                continue
+            out[:, j] += r * h[index] * _clipped(x, s)
+    return out
+
+
+def alias_free_downsample_1d(x, ratio, kernel_size, filter="alias_free_torch"):
+    """alias-free-torch's DownSample1d (or the centred sinc_bank decimator), channels_last:
+    y[t] = sum_k h[k] * x_e[t r + k - left], x_e replicate-padded, float64."""
+    from upsample1d import filters
+
+    x = np.asarray(x, np.float64)
+    r, size = ratio, kernel_size
+    if filter == "alias_free_torch":
+        h = filters.kaiser_sinc_filter(0.5 / r, 0.6 / r, size)
+        left = size // 2 - (1 if size % 2 == 0 else 0)
+    else:
+        half_width = -(-size // (2 * r))
+        h, left = filters.sinc_prototype(r, half_width), half_width * r
+    out_time = -(-x.shape[1] // r)
+    out = np.zeros((x.shape[0], out_time, x.shape[2]))
+    for t in range(out_time):
+        for k, weight in enumerate(h):
+            out[:, t] += weight * _clipped(x, t * r + k - left)
+    return out
+
+
+def alias_free_activation_1d(x, fn, up, down, up_kernel_size, down_kernel_size,
+                             filter="alias_free_torch", data_format="channels_last"):
+    """down(fn(up(x))), ``fn`` on a channels_last NumPy array (float64)."""
+    x = _to_channels_last(np.asarray(x), data_format)
+    v = fn(alias_free_upsample_1d(x, up, up_kernel_size, filter))
+    y = alias_free_downsample_1d(v, down, down_kernel_size, filter)
+    return _to_channels_last(y, data_format)

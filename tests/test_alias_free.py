@@ -215,19 +215,27 @@ def test_activation_equals_reference(name, ratio, time, data_format):
     assert relative_error(to_numpy(layer(to_backend(x))), expected) <= TOLERANCE
 
 
+def _numpy_activation(name, layer):
+    """The layer's activation as a NumPy function of a channels_last float64 array."""
+    if name.startswith("snake"):
+        alpha = to_numpy(layer.activation.alpha).astype(np.float64)
+        beta = alpha if name == "snake" else to_numpy(layer.activation.beta).astype(np.float64)
+        return lambda v: v + np.sin(alpha * v) ** 2 / (beta + 1e-9)
+    return np.tanh
+
+
 @settings(max_examples=25, deadline=None)
 @given(name=st.sampled_from(("snake", "snakebeta", "tanh")), ratio=st.integers(1, 4),
        kernels=st.tuples(st.integers(1, 20), st.integers(1, 20)), time=st.integers(1, 24),
        filter_=st.sampled_from(("alias_free_torch", "sinc_bank")),
        data_format=st.sampled_from(FORMATS))
-def test_activation_at_the_phases_equals_up_activate_down(name, ratio, kernels, time,
-                                                          filter_, data_format):
+def test_activation_equals_a_direct_reference_at_every_length(name, ratio, kernels, time,
+                                                              filter_, data_format):
     """With up == down the layer runs the activation on the upsampler's phases and
-    decimates them as they are, with edge corrections (alias_free._activate_at_phases):
-    the same numbers as upsample, activate, downsample, at every length, including those
-    short enough to take the plain path."""
-    from upsample1d.ops import alias_free
-
+    decimates them as they are (the engine's up_map_down), except for lengths too short for
+    it: either way, the numbers of a direct NumPy reference (backends/numpy.py: every output
+    a sum over the edge-extended input, then the activation, then the decimator's sum), for
+    both filter designs, every length, both data formats."""
     up_kernel, down_kernel = kernels
     if filter_ == "alias_free_torch" and up_kernel <= ratio:
         up_kernel += ratio
@@ -237,25 +245,21 @@ def test_activation_at_the_phases_equals_up_activate_down(name, ratio, kernels, 
     layer.build(x.shape)
     if name.startswith("snake"):
         _random_snake(layer)
-    v = to_backend(x if data_format == "channels_first" else np.swapaxes(x, 1, 2).copy())
-    v = alias_free._upsample(v, ratio, up_kernel, filter_, "channels_first")
-    v = alias_free._downsample(layer._activate(v), ratio, down_kernel, filter_,
-                               "channels_first")
-    expected = to_numpy(v)
-    if data_format == "channels_last":
-        expected = np.swapaxes(expected, 1, 2)
+    expected = backends.load("numpy").alias_free_activation_1d(
+        x, _numpy_activation(name, layer), ratio, ratio, up_kernel, down_kernel, filter_,
+        data_format)
     assert relative_error(to_numpy(layer(to_backend(x))), expected) <= 2e-6
 
 
 def test_activation_at_the_phases_is_taken_for_bigvgan_shapes():
-    """BigVGAN's case (snake, up = down = 2, 12 taps) at a real length takes the phase path."""
+    """BigVGAN's case (snake, up = down = 2, 12 taps) at a real length takes the phase path;
+    other ratios and lengths shorter than the upsampler's taps do not."""
     from upsample1d.ops import alias_free
 
-    x = to_backend(signal(64, "channels_first"))
-    assert alias_free.fused_applies(x, 2, 2, 12, "alias_free_torch", "channels_first")
-    assert not alias_free.fused_applies(x, 2, 1, 12, "alias_free_torch", "channels_first")
-    short = to_backend(signal(5, "channels_first"))
-    assert not alias_free.fused_applies(short, 2, 2, 12, "alias_free_torch", "channels_first")
+    assert alias_free.phases_apply(64, 2, 2, 12, "alias_free_torch")
+    assert not alias_free.phases_apply(64, 2, 1, 12, "alias_free_torch")
+    assert not alias_free.phases_apply(5, 2, 2, 12, "alias_free_torch")
+    assert not alias_free.phases_apply(None, 2, 2, 12, "alias_free_torch")
 
 
 @REFERENCE
@@ -519,6 +523,8 @@ def test_aliasing_measurement():
     linear = artifacts.measure_aliasing("linear", **options)
     assert linear.mean_aliasing_db < -100 and linear.mean_error_db < -100
     plain = artifacts.measure_aliasing("tanh", **options)
+    assert artifacts.measure_aliasing("TANH", **options).aliasing_db.tolist() == \
+        plain.aliasing_db.tolist()  # the letter-case rule
     free = artifacts.measure_aliasing(AliasFreeActivation1D("tanh"), **options)
     long = artifacts.measure_aliasing(AliasFreeActivation1D(
         "tanh", filter="sinc_bank", up_kernel_size=40, down_kernel_size=40), **options)

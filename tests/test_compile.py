@@ -321,21 +321,21 @@ def test_mixed_precision_policy(policy):
 
 def test_torch_compile_fullgraph_with_nothing_cached():
     """The first call of an op may be inside torch.compile(fullgraph=True): the fixed banks
-    are then computed in the trace (TorchDynamo traces their NumPy code) and not kept."""
+    are then computed while tracing (for real: TorchDynamo keeps the result as a constant)
+    and their tensors made in the graph, never kept."""
     if BACKEND != "torch":
         pytest.skip("TorchDynamo: torch backend only")
     import torch
 
-    from upsample1d import _backend
-    from upsample1d.ops import downsample_sinc_1d, interpolate
+    from upsample1d.ops import _polyphase, downsample_sinc_1d
 
     cases = {"linear": lambda x: upsample_linear_1d(x, 3),
              "sinc": lambda x: upsample_sinc_1d(x, 2, "channels_first"),
              "down-sinc": lambda x: downsample_sinc_1d(x, 2)}
     x = torch.randn(2, 12, 3)
     for name, fn in cases.items():
-        interpolate._BANKS.clear()
-        _backend._CONSTANTS.clear()
+        _polyphase._ARRAYS.clear()
+        _polyphase._TENSORS.clear()
         torch._dynamo.reset()
         compiled = torch.compile(fn, backend="aot_eager", fullgraph=True)
         np.testing.assert_allclose(compiled(x).numpy(), fn(x).numpy(), rtol=1e-6, atol=1e-6,

@@ -4,7 +4,7 @@ import keras
 import ml_dtypes
 import numpy as np
 import pytest
-from conftest import BACKEND, bits, has_module, random_bits, to_backend, to_numpy
+from conftest import bits, has_module, random_bits, to_backend, to_numpy
 
 import backends
 from upsample1d.ops import (
@@ -188,7 +188,3 @@ def test_sinc_and_polyphase_argument_errors():
         polyphase_upsample_1d(to_backend(x), np.ones((3, 2)), (0, 0))
     with pytest.raises(ValueError, match="edge='reflect'"):
         polyphase_upsample_1d(to_backend(x), np.ones((3, 2)), (1, 1), edge="reflect")
-
-
-def test_backend_name():
-    assert BACKEND in ("jax", "tensorflow", "torch")

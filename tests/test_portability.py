@@ -246,25 +246,25 @@ def test_a_trace_leaves_no_tracer_in_the_constant_cache():
     import jax
     import jax.numpy as jnp
 
-    from upsample1d import _backend
+    from upsample1d.ops import _polyphase
 
-    _backend._CONSTANTS.clear()
+    _polyphase._TENSORS.clear()
     layer = InterpolationUpsample1D(3, 2, method="linear")
     x = jnp.ones((2, 16, 4))
     layer.build(x.shape)
     weights = [v.value for v in layer.trainable_variables]
     jax.jit(lambda w: layer.stateless_call(w, [], x)[0].sum())(weights)
     assert to_numpy(layer(x)).shape == (2, 32, 3)
-    assert not any(isinstance(v, jax.core.Tracer) for v in _backend._CONSTANTS.values())
+    assert not any(isinstance(v, jax.core.Tracer) for v in _polyphase._TENSORS.values())
 
 
 @pytest.mark.skipif(BACKEND != "torch", reason="torch.inference_mode")
 def test_a_call_in_inference_mode_does_not_break_training_later():
     import torch
 
-    from upsample1d import _backend
+    from upsample1d.ops import _polyphase
 
-    _backend._CONSTANTS.clear()
+    _polyphase._TENSORS.clear()
     with torch.inference_mode():
         u_ops.upsample_linear_1d(torch.randn(1, 8, 2), 2)
     x = torch.randn(1, 8, 2, requires_grad=True)

@@ -92,3 +92,70 @@ def test_importing_the_package_and_its_command_line_imports_no_framework():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=env, timeout=60, check=True).stdout
     assert out.strip() == "[]", out
+
+
+def _ops_modules():
+    return {name: path for name, path in _modules() if name.startswith("upsample1d.ops.")}
+
+
+def test_no_module_of_ops_imports_another_ones_private_names():
+    """The fronts (interpolate, downsample, alias_free) reach each other only through the
+    engine (ops._polyphase) and the shuffle's unchecked primitives, never by underscore
+    names."""
+    found = []
+    for name, path in _ops_modules().items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                    "upsample1d.ops") and node.module != name:
+                found += [f"{name}: {node.module}.{a.name}" for a in node.names
+                          if a.name.startswith("_")]
+    assert not found, found
+
+
+def test_the_ops_validate_through_the_validators_only():
+    """Argument checks live in upsample1d/_validation.py: the fronts and the engine raise
+    nothing themselves, and the floating-point check exists once."""
+    raising = []
+    for name, path in _ops_modules().items():
+        if name == "upsample1d.ops.shuffle":  # its shape errors are the static checks
+            continue
+        raising += [f"{name}:{node.lineno}" for node in ast.walk(ast.parse(path.read_text()))
+                    if isinstance(node, ast.Raise)]
+    assert not raising, raising
+    saying = [name for name, path in _modules()
+              if "needs a floating-point input" in path.read_text()]
+    assert saying == ["upsample1d._validation"], saying
+
+
+def test_every_cache_is_a_bounded_cache():
+    """Module-level caches are upsample1d._cache.Cache (one eviction rule), never a bare dict
+    filled at run time."""
+    bare = []
+    for name, path in _modules():
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                value = node.value
+                empty_dict = (isinstance(value, ast.Dict) and not value.keys) or (
+                    isinstance(value, ast.Call) and getattr(value.func, "id", "") == "dict"
+                    and not value.args and not value.keywords)
+                if empty_dict:
+                    bare.append(f"{name}:{node.lineno}")
+    assert not bare, bare
+
+
+def test_keras_internals_are_read_in_the_backend_module_only():
+    """``keras.src`` (Keras' private modules) is imported in upsample1d/_backend.py only,
+    where each use says why."""
+    readers = []
+    for name, path in _modules():
+        for node in ast.walk(ast.parse(path.read_text())):
+            modules = []
+            if isinstance(node, ast.ImportFrom):
+                modules = [node.module or ""]
+            elif isinstance(node, ast.Import):
+                modules = [a.name for a in node.names]
+            if any(m.startswith("keras.src") for m in modules):
+                readers.append(name)
+        if "import_module(f\"keras.src" in path.read_text():
+            readers.append(name)
+    assert sorted(set(readers)) == ["upsample1d._backend"], readers

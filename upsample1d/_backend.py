@@ -12,27 +12,30 @@ Everything else in ``upsample1d`` is written once with ``keras.ops``. What is he
 - :data:`DEPTHWISE_BANKS` (PyTorch): a fixed filter bank applied to every channel runs either
   with the channels folded into the batch, as one single-channel conv (XLA, JAX and
   TensorFlow, run that fastest), or as one depthwise conv, strided for decimation (PyTorch's
-  CPU convolution runs a batch of thousands of one-channel signals slowly: at 8 x 256 x 8192,
-  factor 2, its depthwise form is 2-3x faster forward and backward). Same multiply-adds,
+  CPU convolution runs a batch of thousands of one-channel signals slowly, and its
+  depthwise form faster: ``benchmarks/README.md``, the alias-free rows). Same multiply-adds,
   same numbers to float rounding.
 - :func:`interpolation_implementation` (PyTorch): the faster form of sinc interpolation +
   conv differs between backends (measured; the reason is in its docstring).
 - :func:`check_divisible` (TensorFlow): in a graph traced with an unknown length or channel
   count, the static checks cannot see the size, and a reshape would fail with a message that
   names neither the axis nor the argument. keras.ops has no run-time assertion.
-- :func:`constant` (all): fixed filter banks are NumPy arrays; converting them on every eager
-  call is a host-to-device copy. Eagerly they are converted once per dtype and device and
-  cached; while jax.jit or tf.function traces, a fresh constant is made (a cached traced value
-  would leak out of its trace). On torch the conversion is ``torch.tensor`` (a copy), which
-  TorchDynamo can trace (Keras' reads NumPy attributes it cannot), and torch.compile uses a
-  cached tensor as a graph constant.
+- :func:`tensor`, :func:`tracing`, :func:`traced` and :func:`constant_result` (all): the
+  engine's fixed filters are NumPy arrays made into tensors once per dtype and device
+  (:func:`upsample1d.ops._polyphase.constant`); what counts as "inside a trace" (a constant
+  made there must not be kept) differs per backend, and so does the conversion: on torch
+  ``torch.tensor`` (a copy), which TorchDynamo can trace (Keras' conversion reads NumPy
+  attributes it cannot). Under torch.compile the NumPy design code must not be traced at all
+  (TorchDynamo turns NumPy arrays into tensors, and writing into them fails):
+  :func:`constant_result` makes TorchDynamo run it for real and bake the result into the graph.
 - :func:`reshape` and :func:`transpose` (all): ``keras.ops`` first walks its arguments for
-  symbolic tensors (a pytree traversal: tens of microseconds per call on torch, more than the
-  reshape itself); the shuffle, which has ruled them out already, calls the active backend's
-  implementation directly (Keras' own ``keras.src.backend.numpy``, which ``keras.ops``
-  dispatches to). On torch that implementation also calls ``x.to(device)`` on every call (it
-  compares a ``torch.device`` with a string), so there the shuffle calls ``torch.reshape`` and
-  ``torch.permute``, which never move data.
+  symbolic tensors (a pytree traversal: more time than the reshape itself on torch); the
+  shuffle, which has ruled them out already, calls the active backend's own implementation
+  behind ``keras.ops`` (``keras.src.backend.<backend>.numpy``, a Keras internal: the one place
+  the package reads one, with ``keras.ops`` as the fallback if it moves). On torch that
+  implementation also calls ``x.to(device)`` on every call (it compares a ``torch.device``
+  with a string), so there the shuffle calls ``torch.reshape`` and ``torch.permute``, which
+  never move data.
 - :func:`as_tensor` is not a branch but the one place where NumPy input becomes a tensor with
   its bits kept (16-bit floats travel as int16, which Keras would otherwise round-trip through
   float32 on torch) and with a warning where the backend changes the dtype (JAX without x64
@@ -42,6 +45,7 @@ Everything else in ``upsample1d`` is written once with ``keras.ops``. What is he
 from __future__ import annotations
 
 import contextlib
+import importlib
 import warnings
 
 import keras
@@ -57,11 +61,13 @@ if BACKEND == "torch":
 
     reshape, transpose = torch.reshape, torch.permute
 else:
-    try:  # the backend's implementation behind keras.ops (private; fall back if it moves)
-        from keras.src.backend import numpy as _backend_numpy
-
+    # The backend's implementation behind keras.ops, by its full module name: the attribute
+    # keras.src.backend.numpy names another module (Keras' NumPy backend) once that is
+    # imported.
+    try:
+        _backend_numpy = importlib.import_module(f"keras.src.backend.{BACKEND}.numpy")
         reshape, transpose = _backend_numpy.reshape, _backend_numpy.transpose
-    except ImportError:  # pragma: no cover - depends on the Keras version
+    except (ImportError, AttributeError):  # pragma: no cover - depends on the Keras version
         reshape, transpose = ops.reshape, ops.transpose
 
 
@@ -149,8 +155,8 @@ def interpolation_implementation(method):
     sinc the composed kernel is long (the 21-tap bank folded into the conv: 23 taps at the
     input rate for K = 9, r = 4) while the direct form is a 21-tap per-channel bank and then
     the 9-tap conv: fewer multiply-adds, which torch's depthwise CPU conv turns into time
-    (direct 0.71x fused) and the folded-batch bank of JAX and TensorFlow does not (fused
-    0.52x / 0.78x direct)."""
+    and the folded-batch bank of JAX and TensorFlow does not (the measured ratios are in
+    ``benchmarks/README.md``)."""
     return "direct" if method == "sinc" and BACKEND == "torch" else "fused"
 
 
@@ -174,11 +180,9 @@ def check_divisible(x, axis, divisor, op, axis_name, data_format):
 
 # --- constants ------------------------------------------------------------------------------
 
-_CONSTANTS = {}
-_MAX_CONSTANTS = 512
-
-
-def _tracing(like):
+def tracing(like):
+    """Whether a compiler is tracing the computation ``like`` belongs to (jax.jit,
+    tf.function, TorchDynamo): a constant made now must not be kept."""
     if BACKEND == "jax":
         import jax
 
@@ -190,7 +194,7 @@ def _tracing(like):
     return compiling()
 
 
-def _traced(value):
+def traced(value):
     """Whether ``value`` belongs to a trace (a JAX tracer: under jax.jit even a constant made
     from NumPy can be one), so that it must not outlive it."""
     if BACKEND == "jax":
@@ -200,9 +204,15 @@ def _traced(value):
     return False
 
 
-def _new_constant(array, dtype, like, kept=False):
-    """The tensor; ``kept`` (it will be cached): on torch it is made outside inference mode,
-    or every later call that needs a gradient through it would fail."""
+def device_name(like):
+    """The device of ``like`` where it matters for a cached constant (torch), else None."""
+    return str(like.device) if BACKEND == "torch" else None
+
+
+def tensor(array, dtype, like, kept=False):
+    """NumPy ``array`` as a tensor of ``dtype`` next to ``like``. ``kept`` (it will be
+    cached): on torch it is made outside inference mode, or every later call that needs a
+    gradient through it would fail."""
     if BACKEND == "torch":  # Keras' conversion reads NumPy attributes TorchDynamo cannot trace
         import torch
 
@@ -216,24 +226,15 @@ def _new_constant(array, dtype, like, kept=False):
     return ops.convert_to_tensor(array, dtype=dtype)
 
 
-def constant(array, dtype, like, key):
-    """``array`` (NumPy) as a tensor of ``dtype`` next to ``like``; cached under ``key`` (which
-    must identify ``array``'s contents) when running eagerly, not cached if ``key`` is None."""
-    if key is None:
-        return _new_constant(array, dtype, like)
-    device = str(like.device) if BACKEND == "torch" else None
-    full_key = (key, keras.backend.standardize_dtype(dtype), device)
-    tracing = _tracing(like)
-    cached = _CONSTANTS.get(full_key)
-    if cached is not None and (BACKEND == "torch" or not tracing):
-        return cached  # torch.compile takes a cached tensor as a constant of the graph
-    value = _new_constant(array, dtype, like, kept=not tracing)
-    if tracing or _traced(value):
-        return value
-    if len(_CONSTANTS) >= _MAX_CONSTANTS:
-        _CONSTANTS.clear()
-    _CONSTANTS[full_key] = value
-    return value
+def constant_result(function):
+    """``function`` (a pure function of constants returning NumPy), marked so that
+    TorchDynamo calls it for real while tracing and keeps its result as a constant of the
+    graph instead of tracing its NumPy code; unchanged on the other backends."""
+    if BACKEND != "torch":
+        return function
+    import torch
+
+    return torch.compiler.assume_constant_result(function)
 
 
 # --- input conversion -----------------------------------------------------------------------

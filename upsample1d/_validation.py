@@ -102,3 +102,85 @@ def rank3_shape(shape, where):
             f"time), got shape {shape} of rank {len(shape)}."
         )
     return shape
+
+
+def floating(dtype, where):
+    """TypeError naming ``where`` unless ``dtype`` is a floating-point dtype; returns its
+    standard name."""
+    name = _dtype_name(dtype)
+    if "float" not in name:
+        raise TypeError(f"{where} needs a floating-point input, got dtype {name}.")
+    return name
+
+
+def _dtype_name(dtype):
+    """``dtype``'s standard name ("float32"), from a NumPy, framework or string dtype."""
+    import keras
+
+    return keras.backend.standardize_dtype(dtype)
+
+
+def resampled_length(time, up=1, down=1):
+    """``ceil(time * up / down)``: the output length of every resampler (``None`` kept)."""
+    return None if time is None else -(-time * up // down)
+
+
+def edge(value):
+    """An edge mode of the polyphase engine: ``"zeros"`` or ``"replicate"``."""
+    return choice(value, "edge", ("zeros", "replicate"))
+
+
+def cutoff(value):
+    """A cutoff in cycles per sample, in ``[0, 0.5]``."""
+    value = non_negative_number(value, "cutoff")
+    if value > 0.5:
+        raise ValueError(f"`cutoff` must be in [0, 0.5] (cycles per sample), got "
+                         f"cutoff={value!r}.")
+    return value
+
+
+def filter_bank(bank):
+    """A caller's polyphase bank as a float64 NumPy array of shape ``(taps, factor)``."""
+    import numpy as np
+
+    bank = np.asarray(bank, np.float64)
+    if bank.ndim != 2 or 0 in bank.shape:
+        raise ValueError(f"`bank` must have shape (taps, factor) with taps and factor >= 1, "
+                         f"got shape {bank.shape}.")
+    return bank
+
+
+def padding_pair(pad, taps):
+    """``pad`` as ``(left, right)`` ints >= 0 with ``left + right + 1 == taps``."""
+    try:
+        left, right = pad
+    except (TypeError, ValueError):
+        raise ValueError(f"`pad` must be a pair (left, right) of ints >= 0, got pad={pad!r}."
+                         ) from None
+    left, right = (non_negative_int(p, "pad") for p in (left, right))
+    if taps != left + right + 1:
+        raise ValueError(f"a bank of {taps} taps needs left + right padding of {taps - 1}, "
+                         f"got pad={tuple(pad)}.")
+    return left, right
+
+
+def prototype(taps):
+    """A caller's decimation filter as a non-empty 1-D float64 NumPy array."""
+    import numpy as np
+
+    taps = np.asarray(taps, np.float64)
+    if taps.ndim != 1 or taps.size == 0:
+        raise ValueError(f"`prototype` must be a non-empty 1-D array of taps, got shape "
+                         f"{taps.shape}.")
+    return taps
+
+
+def alias_free_kernel_size(kernel_size, factor, name, design, up):
+    """``kernel_size`` as an int, or an error naming ``name``: alias-free-torch's upsampler
+    needs ``K > r`` (with ``K <= r`` its final crop is empty or negative)."""
+    kernel_size = positive_int(kernel_size, name)
+    if up and design == "alias_free_torch" and kernel_size <= factor:
+        raise ValueError(f"`{name}` must be larger than the ratio ({factor}) for the "
+                         f"alias_free_torch filter (alias-free-torch's UpSample1d returns no "
+                         f"samples otherwise), got {name}={kernel_size}.")
+    return kernel_size

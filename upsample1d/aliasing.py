@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 
+FILES = ("aliasing.md", "aliasing.json", "aliasing.png")  # what write() writes
 HEADER = (
     "# upsample1d aliasing\n\n"
     "aliasing: the share of the output power at frequencies that are not harmonics of the "
@@ -35,12 +36,12 @@ def missing_dependencies(plot=True):
 
 
 def check_activations(activations):
-    """ValueError (or TypeError) naming the first of ``activations`` that
+    """``activations`` in their canonical spelling (letter case ignored: ``"TANH"`` gives
+    ``"tanh"``); ValueError (or TypeError) naming the first one that
     :class:`~upsample1d.layers.AliasFreeActivation1D` cannot run (needs Keras)."""
     from upsample1d.layers import activations as layer_activations
 
-    for name in activations:
-        layer_activations._activation(name)
+    return [layer_activations._activation(name)[0] for name in activations]
 
 
 def write(activations, out_dir, plot=True, progress=print):

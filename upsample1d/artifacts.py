@@ -258,10 +258,9 @@ def measure(upsampler, sample_rate=16000, signal="noise", seconds=1.0, seed=0, f
       frequency in both), the power gain of a band is
       ``sum |Y[m]|**2 / (factor**2 * sum |X[m]|**2)`` over its bins;
       ``filtering_db = 10 log10(gain(10-50 %) / gain(75-100 %))`` of the input Nyquist
-      ``fs_in / 2``: how much the top of the band is attenuated against the low band. Nearest
-      interpolation (a ``|sinc|`` response) and linear (``sinc**2``) give, for factor 2 / 4 /
-      8: 1.96 / 2.4 / 2.52 dB and 5.8 / 5.2 / 5.10 dB (measured with the defaults); the
-      windowed sinc under 1 dB.
+      ``fs_in / 2``: how much the top of the band is attenuated against the low band: a few
+      dB for nearest interpolation (a ``|sinc|`` response), more for linear (``sinc**2``),
+      little for the windowed sinc (the README's compare table has the figures).
     - ``droop_db`` (white noise): with the same gains in 32 bands of ``fs_in / 64``, the largest
       attenuation of a band lying below ``0.9 * fs_in / 2`` against the 10-50 % band.
     - ``replica_db`` (sine of amplitude 0.5 at ``sine_hz``, default ``fs_in / 16``, on a bin):
@@ -535,17 +534,15 @@ def _nonlinearity(activation, channels):
     nonlinearity, both on channels_last ``(B, T, C)`` tensors."""
     from keras import ops
 
-    from upsample1d.layers.activations import AliasFreeActivation1D, Snake1D
+    from upsample1d.layers.activations import AliasFreeActivation1D, _activation
 
     def last(fn, data_format):
         if data_format != "channels_first":
             return fn
         return lambda x: ops.transpose(fn(ops.transpose(x, (0, 2, 1))), (0, 2, 1))
 
-    if isinstance(activation, str):
-        name = activation.lower()
-        activation = Snake1D(use_beta=name == "snakebeta", data_format="channels_last") \
-            if name in ("snake", "snakebeta") else _keras_activation(activation)
+    if isinstance(activation, str):  # the layer's rule: letter case, snakes, refusals
+        _, activation = _activation(activation)
     if isinstance(activation, AliasFreeActivation1D):
         if activation.up != activation.down:
             raise ValueError(f"measure_aliasing needs an activation that keeps the rate, got "
@@ -565,12 +562,6 @@ def _nonlinearity(activation, channels):
     channels = _weight_channels(activation, channels)
     f = last(activation, getattr(activation, "data_format", "channels_last"))
     return f, f, channels
-
-
-def _keras_activation(name):
-    import keras
-
-    return keras.activations.get(name)
 
 
 def _weight_channels(layer, channels):

@@ -71,6 +71,8 @@ def _methods(text):
 
 
 def _audio_file(path):
+    if os.path.isdir(path):
+        raise argparse.ArgumentTypeError(f"{path!r} is a folder, not a sound file")
     if not os.path.isfile(path):
         raise argparse.ArgumentTypeError(f"no such file: {path!r}")
     return path
@@ -105,7 +107,8 @@ def _add_autoencoder(sub):
     ae.add_argument("--factor", default=4, **_int(
         "down/upsampling factor (default: %(default)s)", "--factor"))
     ae.add_argument("--seed", type=_seed, default=0,
-                    help="random seed of the weights and the audio (default: %(default)s)")
+                    help="random seed of the weights and the audio, drawn in NumPy: the same "
+                    "on every backend (default: %(default)s)")
     ae.set_defaults(run=_autoencoder, parser=ae)
 
 
@@ -136,7 +139,8 @@ def _add_compare(sub):
     cmp.add_argument("--out", default=os.path.join("out", "compare"),
                      help="output folder (default: %(default)s)")
     cmp.add_argument("--seed", type=_seed, default=defaults.seed,
-                     help="random seed of the weights and the audio (default: %(default)s)")
+                     help="random seed of the weights and the audio, drawn in NumPy: the same "
+                     "on every backend (default: %(default)s)")
     cmp.set_defaults(run=_compare, parser=cmp)
 
 
@@ -298,13 +302,24 @@ def _start(backend, progress):
 
 # --- the commands ----------------------------------------------------------------------------
 
-def _make_out(path):
-    """Create the ``--out`` folder; ValueError naming ``--out`` if it cannot be one."""
+def _make_out(path, names):
+    """Create the ``--out`` folder and check, by writing a file there, that the files
+    ``names`` can be written in it: before the work, not after. ValueError naming ``--out``."""
     try:
         os.makedirs(path, exist_ok=True)
     except OSError as error:
         raise ValueError(f"--out {path!r} cannot be a folder: {error.strerror or error}"
                          ) from None
+    try:
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as error:
+        raise ValueError(f"--out {path!r} cannot be written: {error.strerror or error}"
+                         ) from None
+    for name in names:
+        target = os.path.join(path, name)
+        if os.path.exists(target) and not os.path.isfile(target):
+            raise ValueError(f"--out {path!r} holds {name!r}, which is not a file")
 
 
 def _compare(args):
@@ -314,7 +329,7 @@ def _compare(args):
                                 batch=args.batch, length=args.length, seconds=args.seconds,
                                 audio=args.audio, seed=args.seed)
         analysis = compare.analysis_signal(config)
-        _make_out(args.out)
+        _make_out(args.out, compare.FILES)
     except (ValueError, ImportError, OSError) as error:  # the library names `field`s
         args.parser.error(re.sub(r"`(\w+)`", lambda m: "--" + m[1].replace("_", "-"),
                                  " ".join(str(error).split())))
@@ -335,7 +350,7 @@ def _aliasing(args):
     from upsample1d import aliasing
 
     try:
-        _make_out(args.out)
+        _make_out(args.out, aliasing.FILES)
     except ValueError as error:
         args.parser.error(str(error))
     missing = aliasing.missing_dependencies(plot=not args.no_plot)
@@ -344,10 +359,10 @@ def _aliasing(args):
     progress = compare.ConsoleProgress(sys.stderr)
     _start(args.backend, progress)
     try:  # activation names are Keras' to know: checked once Keras is running
-        aliasing.check_activations(args.activations)
+        activations = aliasing.check_activations(args.activations)
     except (ValueError, TypeError) as error:
         args.parser.error(f"--activations: {' '.join(str(error).split())}")
-    paths = aliasing.write(args.activations, args.out, plot=not args.no_plot,
+    paths = aliasing.write(activations, args.out, plot=not args.no_plot,
                            progress=progress.stage)
     print(aliasing.read_table(paths[0]), flush=True)
     print(f"\nwrote {', '.join(paths)}; run time {compare.clock() - started:.1f} s",

@@ -2,7 +2,8 @@
 
 Shaped run -> rows -> render:
 
-- :func:`run` builds the seed auto-encoder once per method of :data:`METHODS`, measures its
+- :func:`run` builds the seed auto-encoder once per method of :data:`METHODS` with the same
+  initial weights on every backend (:func:`initial_weights`, drawn in NumPy), measures its
   upsampler's artifacts (:func:`upsample1d.artifacts.measure`) at initialisation, times the
   forward pass and a short training on synthetic audio, measures again, and returns a
   :class:`Comparison` whose ``rows`` (one JSON-ready dict per method) hold every number;
@@ -20,8 +21,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
-import sys
 import time
 from typing import TYPE_CHECKING
 
@@ -45,6 +46,7 @@ METHODS = {
     "sinc": ("sinc", {}),
 }
 
+FILES = ("compare.md", "compare.json", "compare.png")  # what write() writes
 COLUMNS = ("tonal dB", "filtering dB", "replica dB", "audio tonal dB")
 _COLUMN_KEYS = (("ones", "tonal_db"), ("ones", "filtering_db"), ("ones", "replica_db"),
                 ("audio", "tonal_db"))
@@ -53,9 +55,15 @@ NOTES = (
     "(`measure(signal='ones')`); audio tonal: the same on the analysis signal (the number "
     "under each panel of compare.png); filtering: 10-50 % vs 75-100 % of the input band, white "
     "noise; replica: images of a sine vs the sine (see `upsample1d.artifacts.measure`). "
-    "Columns marked (trained) are measured again after training."
+    "Columns marked (trained) are measured again after training. The initial weights are "
+    "drawn in NumPy from the seed (`upsample1d.compare.initial_weights`), so the dB columns and "
+    "the SNR are the same on every backend up to float32 rounding (levels under -60 dB can "
+    "differ by a dB or two); the times depend on the machine and its load. Forward: median of 3 "
+    "calls after a compiling one; train step: median of the steps after the first, which "
+    "compiles (n/a with a single step)."
 )
 
+WARMUP_STEPS = 1  # train steps not timed: the first compiles the step
 clock = time.perf_counter
 
 
@@ -83,13 +91,31 @@ def snr_db(reference, estimate):
 
 
 def _db1(value):
-    """A level as printed everywhere (table, console, PNG): rounded as in the JSON, 1 decimal."""
-    return f"{round(float(value), 3):.1f}"
+    """A level as printed everywhere (table, console, PNG): the JSON's unrounded figure,
+    rounded once to 1 decimal."""
+    return f"{float(value):.1f}"
+
+
+def train_step_ms(seconds):
+    """The median train step in ms, of the steps after the first (which compiles: it took
+    0.3-1.7 s on JAX where a step takes ~10-20 ms); None with fewer than 2 steps."""
+    return median_ms(seconds[WARMUP_STEPS:]) if len(seconds) > WARMUP_STEPS else None
+
+
+def _method_name(name):
+    """The :data:`METHODS` key ``name`` stands for, ignoring letter case."""
+    try:
+        return check.choice(name, "methods", tuple(METHODS))
+    except ValueError:
+        raise ValueError(f"unknown method {name!r} (choose from {', '.join(METHODS)})"
+                         ) from None
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    """What to compare; checked on creation (ValueError or TypeError naming the field)."""
+    """What to compare; checked on creation (ValueError or TypeError naming the field).
+    ``methods``: names of :data:`METHODS` (letter case ignored), or one comma-separated string.
+    """
 
     methods: tuple = tuple(METHODS)
     train_steps: int = 32
@@ -103,12 +129,9 @@ class Config:
         if isinstance(self.methods, str):  # one name, or "a,b": not its letters
             object.__setattr__(self, "methods", tuple(
                 name.strip() for name in self.methods.split(",") if name.strip()))
-        methods = tuple(dict.fromkeys(self.methods))
-        unknown = [name for name in methods if name not in METHODS]
-        if unknown or not methods:
-            raise ValueError(f"unknown method {unknown[0]!r} (choose from {', '.join(METHODS)})"
-                             if unknown else "`methods` must name at least one method.")
-        fields = {"methods": methods,
+        if not self.methods:
+            raise ValueError("`methods` must name at least one method.")
+        fields = {"methods": tuple(dict.fromkeys(_method_name(name) for name in self.methods)),
                   "train_steps": check.positive_int(self.train_steps, "train_steps"),
                   "batch": check.positive_int(self.batch, "batch"),
                   "length": check.positive_int(self.length, "length"),
@@ -162,6 +185,10 @@ def analysis_signal(config):
     if len(signal) < MIN_ANALYSIS:
         raise ValueError(f"{config.audio!r} is too short: {len(signal)} samples, need at least "
                          f"{MIN_ANALYSIS}")
+    bad = int(np.count_nonzero(~np.isfinite(signal)))
+    if bad:  # every level measured on it would read NaN
+        raise ValueError(f"{config.audio!r} has {bad} NaN or infinite samples in the "
+                         f"{len(signal)} analysed; the analysis needs finite audio")
     return Analysis(signal, int(rate), f"{config.audio} ({rate} Hz, {len(signal)} samples)")
 
 
@@ -240,44 +267,94 @@ def train(model, batch_at, steps, on_step=None):
     return losses, seconds
 
 
-def set_random_seed(seed):
-    """``keras.utils.set_random_seed(seed)``, less its import of TensorFlow (to seed
-    ``tf.data``, which this module does not use) on the other backends: seconds of start-up
-    and TensorFlow's log lines on a JAX or PyTorch run. Falls back to Keras' own where its
-    internals differ."""
-    import keras
-
-    if keras.backend.backend() == "tensorflow" or "tensorflow" in sys.modules:
-        return keras.utils.set_random_seed(seed)
-    try:
-        from keras.src.backend.common import global_state
-        from keras.src.random.seed_generator import GLOBAL_SEED_GENERATOR
-        from keras.src.utils.rng_utils import GLOBAL_RANDOM_SEED
-    except ImportError:  # pragma: no cover - depends on the Keras version
-        return keras.utils.set_random_seed(seed)
-    import random
-
+def initial_weights(model, seed):
+    """Every weight of ``model``, in ``model.weights`` order, drawn in NumPy (one
+    ``np.random.default_rng(seed)``, in that order) from the distribution of its layer's
+    initializer: the same arrays on every backend, where Keras' own draws differ between
+    backends for one seed. A weight named ``N`` is drawn from its layer's ``N_initializer``
+    (``kernel_initializer``, ``bias_initializer``, ...). Supported: the variance-scaling family
+    (``glorot_uniform``, ``he_normal``, ...), :class:`~upsample1d.initializers.ICNR` (one draw
+    of its initializer, copied to every phase) and the initializers without randomness
+    (``zeros``, ``ones``, constants). ValueError, naming the weight, for any other.
+    """
     import numpy as np
 
-    global_state.set_global_attribute(GLOBAL_RANDOM_SEED, seed)
-    global_state.set_global_attribute(GLOBAL_SEED_GENERATOR, None)
-    random.seed(seed)
-    np.random.seed(seed)  # noqa: NPY002 - Keras seeds the legacy global generator too
-    if keras.backend.backend() == "torch":
-        import torch
+    rng = np.random.default_rng(seed)
+    owner = {}
+    for layer in model._flatten_layers():  # Keras' walk of nested layers, parents first
+        owner.update({id(weight): layer for weight in layer.weights})
+    arrays = []
+    for weight in model.weights:
+        initializer = getattr(owner[id(weight)], f"{weight.name}_initializer", None)
+        shape = tuple(weight.shape)
+        try:
+            array = _draw(initializer, shape, rng)
+        except ValueError as error:
+            raise ValueError(f"cannot draw weight {weight.path!r} in NumPy: {error}") from None
+        arrays.append(np.asarray(array, dtype=weight.dtype).reshape(shape))
+    return arrays
 
-        torch.manual_seed(seed)
+
+def _draw(initializer, shape, rng):
+    """An array of ``shape`` from ``initializer``'s distribution, drawn with ``rng``."""
+    import keras
+    import numpy as np
+
+    from upsample1d.initializers import ICNR
+
+    if isinstance(initializer, ICNR):  # its layout: see ICNR (DCR tiles, CRD repeats)
+        base = _draw(initializer.initializer, (*shape[:-1], shape[-1] // initializer.factor),
+                     rng)
+        axis = -2 if initializer.mode == "DCR" else -1
+        return np.stack([base] * initializer.factor, axis=axis).reshape(shape)
+    if isinstance(initializer, keras.initializers.VarianceScaling):
+        return _variance_scaling(initializer, shape, rng)
+    if initializer is None or hasattr(initializer, "seed"):  # random, drawn by the backend
+        raise ValueError(f"no NumPy draw for the initializer {initializer!r}")
+    return keras.ops.convert_to_numpy(initializer(shape))  # no randomness: zeros, constants
+
+
+def _variance_scaling(initializer, shape, rng):
+    """Keras' ``VarianceScaling`` in NumPy (its fans, scale, mode and distribution)."""
+    import numpy as np
+
+    fan_in, fan_out = _fans(shape, getattr(initializer, "input_axes", None),
+                            getattr(initializer, "output_axes", None))
+    units = {"fan_in": fan_in, "fan_out": fan_out}.get(initializer.mode,
+                                                        (fan_in + fan_out) / 2)
+    scale = initializer.scale / max(1.0, units)
+    if initializer.distribution == "uniform":
+        limit = math.sqrt(3.0 * scale)
+        return rng.uniform(-limit, limit, shape)
+    if initializer.distribution == "untruncated_normal":
+        return rng.normal(0.0, math.sqrt(scale), shape)
+    z = rng.standard_normal(shape)  # truncated at 2 standard deviations, as Keras does
+    while (outside := np.abs(z) > 2).any():
+        z[outside] = rng.standard_normal(int(outside.sum()))
+    return z * math.sqrt(scale) / 0.87962566103423978  # std of N(0, 1) truncated at +-2
+
+
+def _fans(shape, input_axes=None, output_axes=None):
+    """Keras' ``(fan_in, fan_out)`` of a weight shape (a conv kernel: ``(..., in, out)``)."""
+    if input_axes is not None and output_axes is not None:
+        return (math.prod(shape[axis] for axis in input_axes),
+                math.prod(shape[axis] for axis in output_axes))
+    if len(shape) < 2:
+        return (shape[0], shape[0]) if shape else (1, 1)
+    field = math.prod(shape[:-2])
+    return shape[-2] * field, shape[-1] * field
 
 
 def _model(upsampler, seed, length, factor=FACTOR, options=None, name=None):
-    """The seed auto-encoder, seeded and compiled (Adam 1e-3, MSE)."""
+    """The seed auto-encoder with :func:`initial_weights` of ``seed``, compiled (Adam 1e-3,
+    MSE)."""
     import keras
 
     from upsample1d.models import autoencoder
 
-    set_random_seed(seed)
     model = autoencoder(upsampler, length=length, factor=factor, upsampler_options=options,
                         name=name)
+    model.set_weights(initial_weights(model, seed))
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
     return model
 
@@ -298,6 +375,23 @@ def _levels(reports):
             f"{_db1(ones.replica_db)} dB, audio tonal {_db1(reports['audio'].tonal_db)} dB")
 
 
+def _summary(report):
+    """``report.summary()`` with its levels unrounded, so that the table, the console and the
+    PNG round each figure once, from the number the JSON holds."""
+    summary = report.summary()
+    for key in ("tonal_db", "tone_level_db", "filtering_db", "droop_db", "replica_db"):
+        summary[key] = float(getattr(report, key))
+    summary["line_db"] = [float(level) for level in report.line_db]
+    return summary
+
+
+def _step_ms(row):
+    """The train-step cell: the time, or why there is none."""
+    if row["train_step_ms"] is None:
+        return "n/a"
+    return f"{row['train_step_ms']:.1f}"
+
+
 def _method(name, tag, config, analysis, data, progress):
     """One method through the whole protocol: (row, [(panel title, report), ...])."""
     family, options = METHODS[name]
@@ -316,18 +410,21 @@ def _method(name, tag, config, analysis, data, progress):
     losses, step_seconds = train(
         model, lambda step: training_batch(config.batch, config.length, config.seed, step),
         steps, lambda i, loss: progress.status(f"{tag}: step {i}/{steps} loss {loss:.4f}"))
-    snr = snr_db(held_out, model.predict_on_batch(held_out))
-    train_ms = median_ms(step_seconds[1:] or step_seconds)  # the first step compiles
-    progress.stage(f"{tag}: forward {median_ms(forward):.1f} ms, train step {train_ms:.1f} ms; "
-                   f"trained {steps} steps, loss {losses[-1]:.5f}, SNR {snr:.2f} dB")
+    row = {"method": name, "upsampler": family, "options": options, "parameters": params,
+           "forward_ms": median_ms(forward), "train_step_ms": train_step_ms(step_seconds),
+           "final_loss": losses[-1],
+           "snr_db": snr_db(held_out, model.predict_on_batch(held_out))}
+    timing = (f"train step {_step_ms(row)} ms (median of the {steps - WARMUP_STEPS} after the "
+              "first, which compiles)" if row["train_step_ms"] is not None else
+              f"train step not timed (needs {WARMUP_STEPS + 1} or more train steps: the first "
+              "compiles)")
+    progress.stage(f"{tag}: forward {row['forward_ms']:.1f} ms, {timing}; trained {steps} "
+                   f"steps, loss {losses[-1]:.5f}, SNR {row['snr_db']:.2f} dB")
     progress.status(f"{tag}: measuring after training")
     trained = _analyse(up, config, analysis)
     progress.stage(f"{tag}: after training {_levels(trained)}")
-    row = {"method": name, "upsampler": family, "options": options, "parameters": params,
-           "forward_ms": round(median_ms(forward), 3), "train_step_ms": round(train_ms, 3),
-           "final_loss": losses[-1], "snr_db": round(snr, 3),
-           "init": {probe: report.summary() for probe, report in init.items()},
-           "trained": {probe: report.summary() for probe, report in trained.items()}}
+    row["init"] = {probe: _summary(report) for probe, report in init.items()}
+    row["trained"] = {probe: _summary(report) for probe, report in trained.items()}
     return row, [(f"{name}, init", init["audio"]), (f"{name}, {steps} steps", trained["audio"])]
 
 
@@ -382,13 +479,14 @@ def run(config, progress=None, analysis=None, started=None):
 
 
 def table(rows, train_steps):
-    """The markdown table of :func:`run`'s rows (levels rounded as in the JSON)."""
+    """The markdown table of :func:`run`'s rows: each figure of the JSON rounded once (levels
+    and times to 1 decimal, the SNR to 2); ``n/a`` for a train step not timed."""
     head = ["upsampler", "params", "forward ms", "train step ms", *COLUMNS,
             f"SNR dB ({train_steps} steps)", *(f"{column} (trained)" for column in COLUMNS)]
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for row in rows:
         cells = [row["method"], str(row["parameters"]), f"{row['forward_ms']:.1f}",
-                 f"{row['train_step_ms']:.1f}",
+                 _step_ms(row),
                  *(_db1(row["init"][probe][key]) for probe, key in _COLUMN_KEYS),
                  f"{row['snr_db']:.2f}",
                  *(_db1(row["trained"][probe][key]) for probe, key in _COLUMN_KEYS)]
@@ -438,7 +536,7 @@ def write(result, out_dir, progress=None):
     progress = progress or Silent()
     os.makedirs(out_dir, exist_ok=True)
     paths = []
-    png = os.path.join(out_dir, "compare.png")
+    md, js, png = (os.path.join(out_dir, name) for name in FILES)
     try:
         progress.status("drawing the spectrogram grid")
         plot(result, png)
@@ -446,7 +544,6 @@ def write(result, out_dir, progress=None):
     except ImportError as error:
         progress.stage(f"upsample1d: skipped the spectrogram grid: {error}")
     result.finish()
-    md, js = os.path.join(out_dir, "compare.md"), os.path.join(out_dir, "compare.json")
     with open(md, "w") as f:
         f.write(_markdown(result))
     with open(js, "w") as f:

@@ -10,8 +10,9 @@ turns the kernels of the other forms into that one, exactly, and back:
   :func:`subpixel_to_transposed_kernel`;
 - interpolation by ``factor`` followed by a ``K``-tap convolution at the output rate is a
   convolution at the input rate whose phase ``i`` holds ``w`` folded through the
-  interpolator's bank: :func:`interpolation_composition` and
-  :func:`compose_interpolation_kernel`.
+  interpolator's bank: :func:`compose_interpolation_kernel` applies the fixed map
+  :func:`upsample1d.filters.interpolation_composition` (NumPy filter design, with its edge
+  corrections, lives in :mod:`upsample1d.filters`).
 
 Functions take and return tensors (``keras.ops``) unless they say NumPy. Nothing here knows
 a layer; the layers use these functions.
@@ -119,124 +120,17 @@ def subpixel_to_transposed_kernel(kernel, factor, mode="DCR"):
 
 # --- interpolation + conv -------------------------------------------------------------------
 
-def interpolation_composition(bank, pad, factor, kernel_size):
-    """The fixed map from a ``K``-tap output-rate kernel to its input-rate phase kernels.
-
-    With ``u`` the interpolation of ``x`` by the polyphase ``bank`` (``(taps_b, r)``, input
-    padded by ``pad = (lb, rb)``: ``u[t*r + i] = sum_n bank[n, i] x[t + n - lb]``) and ``y``
-    the "same" convolution of ``u`` with ``w`` (``K`` taps, left padding ``p = (K - 1) // 2``):
-    ``y[t*r + i] = sum_d W_i[d] x[t + d - left]``, where
-    ``W_i[d] = sum_{k, n : floor((i + k - p) / r) + n - lb = d - left} w[k] bank[n, (i+k-p) % r]``.
-
-    Returns ``(M, (left, right))``, NumPy: ``M`` has shape ``(K, D, r)`` with
-    ``D = left + right + 1``, so that ``W[d, c, i, f] = sum_k M[k, d, i] w[k, c, f]``
-    (:func:`compose_interpolation_kernel`). This equals the interpolation followed by the
-    convolution of ``x`` zero-padded, wherever the convolution's window lies inside the
-    interpolated signal. Within a few input steps of each end it differs when the
-    interpolator has its own edge handling (linear: replicated edges) or reaches past the
-    ends (sinc), because the direct form pads the *interpolated* signal with zeros:
-    :func:`interpolation_edge_corrections` gives the difference. For nearest interpolation
-    (one tap, no padding) it is exact everywhere.
-    """
-    bank = np.asarray(bank, np.float64)
-    taps_b, r = bank.shape
-    lb, rb = pad
-    p = (kernel_size - 1) // 2
-    d_min = (-p) // r - lb
-    d_max = (r - 1 + kernel_size - 1 - p) // r + rb
-    composition = np.zeros((kernel_size, d_max - d_min + 1, r))
-    for k in range(kernel_size):
-        for i in range(r):
-            step, phase = divmod(i + k - p, r)
-            for n in range(taps_b):
-                composition[k, step + n - lb - d_min, i] += bank[n, phase]
-    return composition, (-d_min, d_max)
-
-
 def compose_interpolation_kernel(kernel, composition):
     """``(K, C_in, F)`` output-rate kernel -> ``(D, C_in, r * F)`` input-rate kernel (phase
     ``i`` of channel ``f`` at ``i * F + f``, the DCR order), through the
-    ``(K, D, r)`` ``composition`` of :func:`interpolation_composition`. Tensors in and out."""
+    ``(K, D, r)`` ``composition`` of :func:`upsample1d.filters.interpolation_composition`.
+    Tensors in and out."""
     taps, depth, r = composition.shape
     _, c_in, filters = kernel.shape
     composition = ops.convert_to_tensor(composition, dtype=kernel.dtype) \
         if not ops.is_tensor(composition) else composition
     w = ops.einsum("kdi,kcf->dcif", composition, kernel)
     return ops.reshape(w, (depth, c_in, r * filters))
-
-
-def interpolation_edge_corrections(bank, pad, edge, kernel_size):
-    """What the fused form gets wrong at the two ends, as fixed maps of the end samples.
-
-    The fused form (:func:`interpolation_composition`) convolves ``u_zero``, the interpolation
-    of the input *zero*-padded, and ``u_zero`` goes on past the ends of the signal. The direct
-    form convolves ``u``, the interpolation with the interpolator's own ``edge``
-    (``"replicate"`` or ``"zeros"``), and zero outside ``[0, T r)``. The two differ only in
-    the samples within a few input steps of each end, each difference a fixed combination of
-    the first (last) few input samples. So, with ``w`` the ``(K, C_in, F)`` kernel and ``T``
-    input steps:
-
-    - ``direct[j] = fused[j] + sum_{e, k} head[j, e, k] x[e] @ w[k]`` for ``j < J_head``;
-    - ``direct[T r - J_tail + j] = fused[T r - J_tail + j]
-      + sum_{e, k} tail[j, e, k] x[T - E_tail + e] @ w[k]`` for ``j < J_tail``;
-    - ``direct == fused`` elsewhere.
-
-    Returns ``(head, tail)``, NumPy of shapes ``(J_head, E_head, K)`` and
-    ``(J_tail, E_tail, K)``, either None where that end needs no correction (nearest).
-    Valid for ``T >= max(E_head, E_tail)`` and ``T r >= J_head + J_tail``.
-    """
-    bank = np.asarray(bank, np.float64)
-    taps_b, r = bank.shape
-    lb, rb = pad
-    p = (kernel_size - 1) // 2
-    q = kernel_size - 1 - p
-    width = taps_b + lb + rb + 1  # x samples an end can involve, before trimming
-    # u - u_zero at m = -p .. lb*r - 1 (head) and at T r + m for m = -rb*r .. q - 1 (tail),
-    # as combinations of x[e] (head) and x[T - width + e] (tail)
-    before = np.zeros((p + lb * r, width))
-    after = np.zeros((rb * r + q, width))
-    for m in range(-p, lb * r):
-        t, i = divmod(m, r)
-        for n in range(taps_b):
-            e = t + n - lb
-            if e >= 0:
-                before[m + p, e] -= bank[n, i]  # u_zero
-            if m >= 0 and (e >= 0 or edge == "replicate"):
-                before[m + p, max(e, 0)] += bank[n, i]  # u inside the signal
-    for m in range(-rb * r, q):
-        t, i = divmod(m, r)
-        for n in range(taps_b):
-            e = t + n - lb  # x[T + e]
-            if e < 0:
-                after[m + rb * r, width + e] -= bank[n, i]
-            if m < 0 and (e < 0 or edge == "replicate"):
-                after[m + rb * r, width + min(e, -1)] += bank[n, i]
-    head = np.zeros((p + lb * r, width, kernel_size))
-    for j in range(head.shape[0]):
-        for k in range(kernel_size):
-            if j + k - p < lb * r:
-                head[j, :, k] = before[j + k]
-    tail = np.zeros((rb * r + q, width, kernel_size))
-    for j in range(tail.shape[0]):
-        for k in range(kernel_size):
-            m = j - tail.shape[0] + k - p  # relative to T r
-            if m >= -rb * r:
-                tail[j, :, k] = after[m + rb * r]
-    return _trimmed(head, front=False), _trimmed(tail, front=True)
-
-
-def _trimmed(correction, front):
-    """A copy of ``correction`` without the all-zero outputs and samples away from its end of
-    the signal (``front=True`` trims the front: for the tail, whose end is its last row and
-    column), or None if it is all zero."""
-    correction = np.where(np.abs(correction) < 1e-15, 0.0, correction)
-    rows = np.flatnonzero(np.abs(correction).sum(axis=(1, 2)))
-    columns = np.flatnonzero(np.abs(correction).sum(axis=(0, 2)))
-    if not rows.size:
-        return None
-    if front:
-        return np.ascontiguousarray(correction[rows.min():, columns.min():])
-    return np.ascontiguousarray(correction[: rows.max() + 1, : columns.max() + 1])
 
 
 # --- the polyphase view ---------------------------------------------------------------------

@@ -18,6 +18,22 @@ class Layer(keras.layers.Layer):
             return super().__call__(*args, **kwargs)
 
 
+def pin_channels(layer, input_shape, data_format):
+    """The channel count of ``input_shape``, which ``layer`` builds weights for: from now on
+    its ``input_spec`` refuses any other (a multiple would otherwise run as a grouped
+    convolution, or broadcast, without an error)."""
+    input_shape = check.rank3_shape(input_shape, type(layer).__name__)
+    axis = check.channel_axis(data_format)
+    channels = input_shape[axis]
+    if channels is None:
+        raise ValueError(f"{type(layer).__name__} needs a known channel dimension, got input "
+                         f"shape {input_shape} ({data_format}).")
+    # -1 for channels_last, as Keras' Conv1D, so the error names the axis as Keras users know
+    spec_axis = -1 if data_format == "channels_last" else axis
+    layer.input_spec = keras.layers.InputSpec(ndim=3, axes={spec_axis: channels})
+    return channels
+
+
 class ConvResampler(Layer):
     """Arguments, weights, checks and config shared by the learned up- and downsamplers: a
     kernel and an optional bias with Keras' ``Conv1D`` options, ``filters`` output channels,
@@ -42,12 +58,8 @@ class ConvResampler(Layer):
         self.input_spec = keras.layers.InputSpec(ndim=3)
 
     def _channels(self, input_shape):
-        input_shape = check.rank3_shape(input_shape, type(self).__name__)
-        channels = input_shape[check.channel_axis(self.data_format)]
-        if channels is None:
-            raise ValueError(f"{type(self).__name__} needs a known channel dimension, got "
-                             f"input shape {input_shape} ({self.data_format}).")
-        return channels
+        """The input channels of the build shape, pinned in ``input_spec`` (as Keras' Conv1D)."""
+        return pin_channels(self, input_shape, self.data_format)
 
     def _input_shape(self, channels):
         """A build shape with ``channels`` input channels."""
@@ -74,10 +86,7 @@ class ConvResampler(Layer):
         return y + ops.reshape(self.bias, (1, -1, 1))
 
     def call(self, inputs):
-        dtype = keras.backend.standardize_dtype(inputs.dtype)
-        if "float" not in dtype:
-            raise TypeError(f"{type(self).__name__} needs a floating-point input, got dtype "
-                            f"{dtype}.")
+        check.floating(inputs.dtype, type(self).__name__)
         if inputs.shape[check.time_axis(self.data_format)] == 0:
             # Convolutions cannot run on an empty time axis on every backend; the answer is
             # known: no samples in, none out.
@@ -101,3 +110,51 @@ class ConvResampler(Layer):
             "bias_constraint": keras.constraints.serialize(self.bias_constraint),
         })
         return config
+
+
+class ChosenResampler(Layer):
+    """A learned resampler chosen by name (``Upsample1D``, ``Downsample1D``): it holds one
+    layer of ``CHOICES[method]`` as the attribute named ``ROLE`` and forwards to it, so one
+    string swaps the resampler in an architecture. Serializes as ``method`` plus the chosen
+    layer's own options."""
+
+    CHOICES = {}  # method -> (layer class, its fixed options)
+    ROLE = ""
+
+    def __init__(self, filters, factor, method, name=None, dtype=None, trainable=True,
+                 **options):
+        super().__init__(name=name, dtype=dtype, trainable=trainable)
+        self.method = check.choice(method, "method", tuple(self.CHOICES))
+        layer_cls, fixed = self.CHOICES[self.method]
+        # The attribute's name is the path of the weights in saved .keras files.
+        setattr(self, self.ROLE, layer_cls(filters, factor, **fixed, **options,
+                                           dtype=self.dtype_policy,
+                                           name=f"{self.method}_{self.ROLE}"))
+        self.filters = self.chosen.filters
+        self.factor = self.chosen.factor
+
+    @property
+    def chosen(self):
+        """The layer that does the work."""
+        return getattr(self, self.ROLE)
+
+    def build(self, input_shape):
+        self.chosen.build(input_shape)
+
+    def call(self, inputs):
+        return self.chosen(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return self.chosen.compute_output_shape(input_shape)
+
+    def get_config(self):
+        skip = ("name", "trainable", "dtype", "filters", "factor", "method")
+        options = {k: v for k, v in self.chosen.get_config().items() if k not in skip}
+        return {**super().get_config(), "filters": self.filters, "factor": self.factor,
+                "method": self.method, **options}
+
+
+def unwrap(layer):
+    """The layer doing the work: ``layer`` itself, or the one a :class:`ChosenResampler`
+    holds."""
+    return layer.chosen if isinstance(layer, ChosenResampler) else layer

@@ -14,15 +14,8 @@ import numpy as np
 from keras import ops
 
 from upsample1d import _validation as check
-from upsample1d.layers._base import Layer
-from upsample1d.ops.alias_free import (
-    FILTERS,
-    _activate_at_phases,
-    _downsample,
-    _upsample,
-    check_kernel_size,
-    fused_applies,
-)
+from upsample1d.layers._base import Layer, pin_channels
+from upsample1d.ops.alias_free import FILTERS, _activate
 
 SNAKES = {"snake": False, "snakebeta": True}
 # keras.activations that mix samples along an axis: not a pointwise nonlinearity
@@ -71,11 +64,7 @@ class Snake1D(Layer):
         self.input_spec = keras.layers.InputSpec(ndim=3)
 
     def build(self, input_shape):
-        input_shape = check.rank3_shape(input_shape, "Snake1D")
-        channels = input_shape[check.channel_axis(self.data_format)]
-        if channels is None:
-            raise ValueError(f"Snake1D needs a known channel dimension, got input shape "
-                             f"{input_shape} ({self.data_format}).")
+        channels = pin_channels(self, input_shape, self.data_format)
         start = np.log(self.alpha_init) if self.alpha_logscale else self.alpha_init
         self.alpha = self.add_weight(name="alpha", shape=(channels,),
                                      initializer=keras.initializers.Constant(start))
@@ -85,6 +74,7 @@ class Snake1D(Layer):
                                         initializer=keras.initializers.Constant(start))
 
     def call(self, inputs):
+        check.floating(inputs.dtype, "Snake1D")
         return self.snake(inputs, self.data_format)
 
     def snake(self, x, data_format):
@@ -108,14 +98,17 @@ class Snake1D(Layer):
                 "alpha_logscale": self.alpha_logscale, "data_format": self.data_format}
 
 
-def _activation(activation):
-    """``(name or None, callable)`` for the ``activation`` argument of the layer below."""
+def _activation(activation, dtype=None):
+    """``(name or None, callable)`` for the ``activation`` argument of the layer below; a
+    ``"snake"`` / ``"snakebeta"`` name makes a :class:`Snake1D` with the dtype policy
+    ``dtype``."""
     if isinstance(activation, dict):  # a serialized layer or function (get_config)
         activation = keras.saving.deserialize_keras_object(activation)
     if isinstance(activation, str):
         name = activation.lower()  # the one letter-case rule of every string option
         if name in SNAKES:
-            return name, Snake1D(use_beta=SNAKES[name], data_format="channels_first")
+            return name, Snake1D(use_beta=SNAKES[name], data_format="channels_first",
+                                 dtype=dtype)
         if name in NOT_ELEMENTWISE:
             raise ValueError(f"`activation` must act on each sample alone; {activation!r} "
                              f"mixes samples along an axis, got activation={activation!r}.")
@@ -170,15 +163,16 @@ class AliasFreeActivation1D(Layer):
     Args:
         activation: a Keras activation name (``"tanh"``, ``"leaky_relu"``, ...),
             ``"snake"`` / ``"snakebeta"`` (a :class:`Snake1D` sub-layer with a learnable
-            ``alpha`` (and ``beta``) per channel), a :class:`Snake1D` or other Keras layer,
-            or a callable. Names and ``Snake1D`` run on the internal channels_first layout;
-            other callables and layers get the layer's ``data_format``.
+            ``alpha`` (and ``beta``) per channel, with this layer's dtype policy), a
+            :class:`Snake1D` or other Keras layer, or a callable. Names run on the internal
+            channels_first layout, a ``Snake1D`` on its own ``data_format``, other callables
+            and layers on the layer's ``data_format``.
         up, down: the ratios (default 2, 2); output length ``ceil(T * up / down)``.
         up_kernel_size, down_kernel_size: filter lengths (default 12, as alias-free-torch),
             ``up_kernel_size > up``.
         data_format: ``"channels_last"``, ``"channels_first"`` or ``None`` (Keras' default).
-        filter: ``"alias_free_torch"`` (default: bit-for-bit the design of alias-free-torch
-            0.0.6, to within float32 rounding) or ``"sinc_bank"``.
+        filter: ``"alias_free_torch"`` (default: the filters of alias-free-torch 0.0.6, the
+            same outputs to float rounding) or ``"sinc_bank"``.
 
     Input shape: ``(B, T, C)`` (channels_last) or ``(B, C, T)``.
     Output shape: ``(B, ceil(T * up / down), C)`` or ``(B, C, ceil(T * up / down))``.
@@ -196,63 +190,62 @@ class AliasFreeActivation1D(Layer):
         self.up = check.positive_int(up, "up")
         self.down = check.positive_int(down, "down")
         self.filter = check.choice(filter, "filter", FILTERS)
-        self.up_kernel_size = check_kernel_size(up_kernel_size, self.up, "up_kernel_size",
-                                                self.filter, True)
-        self.down_kernel_size = check_kernel_size(down_kernel_size, self.down,
-                                                  "down_kernel_size", self.filter, False)
+        self.up_kernel_size = check.alias_free_kernel_size(up_kernel_size, self.up,
+                                                           "up_kernel_size", self.filter, True)
+        self.down_kernel_size = check.alias_free_kernel_size(
+            down_kernel_size, self.down, "down_kernel_size", self.filter, False)
         self.data_format = check.data_format(data_format)
-        self.activation_name, self.activation = _activation(activation)
+        self.activation_name, self.activation = _activation(activation, self.dtype_policy)
         self.input_spec = keras.layers.InputSpec(ndim=3)
 
     @property
-    def _on_channels_first(self):
-        """Whether the activation may see the internal channels_first layout."""
+    def _layout(self):
+        """The layout the activation sees: the internal channels_first for names, a
+        Snake1D's own, the layer's ``data_format`` for other callables and layers."""
+        if self.activation_name is not None:
+            return "channels_first"
+        if isinstance(self.activation, Snake1D):
+            return self.activation.data_format
+        return self.data_format
+
+    @property
+    def _pointwise(self):
+        """Whether the activation acts on each sample of each channel alone (then it may run
+        on the upsampler's phases)."""
         return self.activation_name is not None or isinstance(self.activation, Snake1D)
 
     def build(self, input_shape):
         input_shape = check.rank3_shape(input_shape, "AliasFreeActivation1D")
-        if isinstance(self.activation, keras.layers.Layer) and not self.activation.built:
+        if isinstance(self.activation, keras.layers.Layer):
             shape = list(input_shape)  # what the activation sees: the high-rate signal
             axis = check.time_axis(self.data_format)
-            shape[axis] = None if shape[axis] is None else shape[axis] * self.up
-            if isinstance(self.activation, Snake1D) and \
-                    self.activation.data_format != self.data_format:
-                shape[1], shape[2] = shape[2], shape[1]  # it builds in its own layout
-            self.activation.build(tuple(shape))
+            shape[axis] = check.resampled_length(shape[axis], self.up)
+            if self._layout != self.data_format:
+                shape[1], shape[2] = shape[2], shape[1]
+            if not self.activation.built:
+                self.activation.build(tuple(shape))
+            if self.activation.weights:  # per-channel weights: other channel counts refused
+                pin_channels(self, input_shape, self.data_format)
 
     def _activate(self, x):
         """The activation on the high-rate signal ``x``, laid out channels_first."""
-        if isinstance(self.activation, Snake1D):
-            return self.activation.snake(x, "channels_first")
-        if self._on_channels_first or self.data_format == "channels_first":
+        if self._layout == "channels_first":
             return self.activation(x)
         return ops.transpose(self.activation(ops.transpose(x, (0, 2, 1))), (0, 2, 1))
 
     def call(self, inputs):
-        dtype = keras.backend.standardize_dtype(inputs.dtype)
-        if "float" not in dtype:
-            raise TypeError(f"AliasFreeActivation1D needs a floating-point input, got dtype "
-                            f"{dtype}.")
+        check.floating(inputs.dtype, "AliasFreeActivation1D")
         x = inputs
         if self.data_format == "channels_last":
             x = ops.transpose(x, (0, 2, 1))
-        if self._on_channels_first and fused_applies(
-                x, self.up, self.down, self.up_kernel_size, self.filter, "channels_first"):
-            # a pointwise activation per channel: it may run on the upsampler's phases
-            x = _activate_at_phases(x, self.up, self.up_kernel_size, self.down_kernel_size,
-                                    self.filter, self._activate)
-        else:
-            x = _upsample(x, self.up, self.up_kernel_size, self.filter, "channels_first")
-            x = self._activate(x)
-            x = _downsample(x, self.down, self.down_kernel_size, self.filter,
-                            "channels_first")
+        x = _activate(x, self.up, self.down, self.up_kernel_size, self.down_kernel_size,
+                      self.filter, self._activate, at_phases=self._pointwise)
         return ops.transpose(x, (0, 2, 1)) if self.data_format == "channels_last" else x
 
     def compute_output_shape(self, input_shape):
         shape = list(input_shape)
         axis = check.time_axis(self.data_format)
-        if shape[axis] is not None:
-            shape[axis] = -(-shape[axis] * self.up // self.down)
+        shape[axis] = check.resampled_length(shape[axis], self.up, self.down)
         return tuple(shape)
 
     def get_config(self):

@@ -17,12 +17,12 @@ import warnings
 import keras
 from keras import ops
 
+import upsample1d.ops._polyphase as engine
 from upsample1d import _backend, kernels
 from upsample1d import _validation as check
-from upsample1d.layers._base import ConvResampler, Layer
-from upsample1d.ops.downsample import DOWNSAMPLINGS, _pad_to_blocks, downsampled_shape
-from upsample1d.ops.interpolate import pad_time
-from upsample1d.ops.shuffle import _space_to_depth
+from upsample1d.layers._base import ChosenResampler, ConvResampler, unwrap
+from upsample1d.ops.downsample import DOWNSAMPLINGS
+from upsample1d.ops.shuffle import space_to_depth
 
 
 class _Downsampler(ConvResampler):
@@ -32,7 +32,9 @@ class _Downsampler(ConvResampler):
         return self._add_bias(self._downsample(inputs))
 
     def compute_output_shape(self, input_shape):
-        shape = list(downsampled_shape(input_shape, self.factor, self.data_format))
+        shape = list(input_shape)
+        axis = check.time_axis(self.data_format)
+        shape[axis] = check.resampled_length(shape[axis], 1, self.factor)
         shape[check.channel_axis(self.data_format)] = self.filters
         return tuple(shape)
 
@@ -44,10 +46,6 @@ class _Downsampler(ConvResampler):
             weights.append(ops.convert_to_numpy(layer.bias))
         self.set_weights(weights)
         return self
-
-
-def _unwrap(layer):
-    return layer.downsampler if isinstance(layer, Downsample1D) else layer
 
 
 @keras.saving.register_keras_serializable(package="upsample1d")
@@ -117,7 +115,7 @@ class StridedConv1D(_Downsampler):
             return _backend.conv(inputs, self.kernel, padding="same",
                                  data_format=self.data_format, strides=self.factor)
         # (p, K - 1 - p) zeros: a "valid" strided conv then gives ceil(T / factor) outputs.
-        x = pad_time(inputs, *self._pad, self.data_format, "zeros")
+        x = engine.pad(inputs, *self._pad, self.data_format, "zeros")
         return _backend.conv(x, self.kernel, padding="valid", data_format=self.data_format,
                              strides=self.factor)
 
@@ -127,7 +125,7 @@ class StridedConv1D(_Downsampler):
         :class:`SpaceToDepthConv1D` ``layer`` (or a ``Downsample1D`` holding one) computes:
         the kernel re-indexed by
         :func:`upsample1d.kernels.space_to_depth_to_strided_kernel`, the bias copied."""
-        layer = _unwrap(layer)
+        layer = unwrap(layer)
         if not isinstance(layer, SpaceToDepthConv1D) or not layer.built:
             raise TypeError(f"from_space_to_depth needs a built SpaceToDepthConv1D, got "
                             f"{layer!r}.")
@@ -191,8 +189,8 @@ class SpaceToDepthConv1D(_Downsampler):
         self._add_kernel_and_bias((self.kernel_size, self.factor * channels, self.filters))
 
     def _downsample(self, inputs):
-        x, _ = _pad_to_blocks(inputs, self.factor, self.data_format, "zeros")
-        x = _space_to_depth(x, self.factor, self.data_format, self.mode)
+        x, _ = engine.pad_to_blocks(inputs, self.factor, self.data_format, "zeros")
+        x = space_to_depth(x, self.factor, self.data_format, self.mode)
         return _backend.conv(x, self.kernel, padding="same", data_format=self.data_format)
 
     @classmethod
@@ -202,7 +200,7 @@ class SpaceToDepthConv1D(_Downsampler):
         kernel re-indexed by :func:`upsample1d.kernels.strided_to_space_to_depth_kernel`
         (``kernel_size`` :func:`upsample1d.kernels.space_to_depth_kernel_size`), the bias
         copied."""
-        layer = _unwrap(layer)
+        layer = unwrap(layer)
         if not isinstance(layer, StridedConv1D) or not layer.built:
             raise TypeError(f"from_strided needs a built StridedConv1D, got {layer!r}.")
         mode = check.mode(mode)
@@ -282,7 +280,7 @@ DOWNSAMPLERS = {
 
 
 @keras.saving.register_keras_serializable(package="upsample1d")
-class Downsample1D(Layer):
+class Downsample1D(ChosenResampler):
     """Any learned downsampler by name, so one string swaps it in an architecture.
 
     ``method``: ``"strided"`` (:class:`StridedConv1D`), ``"space_to_depth"``
@@ -311,28 +309,10 @@ class Downsample1D(Layer):
     [16, 16, 16]
     """
 
+    CHOICES = DOWNSAMPLERS
+    ROLE = "downsampler"
+
     def __init__(self, filters, factor, method="strided", name=None, dtype=None,
                  trainable=True, **options):
-        super().__init__(name=name, dtype=dtype, trainable=trainable)
-        self.method = check.choice(method, "method", tuple(DOWNSAMPLERS))
-        layer_cls, fixed = DOWNSAMPLERS[self.method]
-        self.downsampler = layer_cls(filters, factor, **fixed, **options,
-                                     dtype=self.dtype_policy,
-                                     name=f"{self.method}_downsampler")
-        self.filters = self.downsampler.filters
-        self.factor = self.downsampler.factor
-
-    def build(self, input_shape):
-        self.downsampler.build(input_shape)
-
-    def call(self, inputs):
-        return self.downsampler(inputs)
-
-    def compute_output_shape(self, input_shape):
-        return self.downsampler.compute_output_shape(input_shape)
-
-    def get_config(self):
-        skip = ("name", "trainable", "dtype", "filters", "factor", "method")
-        options = {k: v for k, v in self.downsampler.get_config().items() if k not in skip}
-        return {**super().get_config(), "filters": self.filters, "factor": self.factor,
-                "method": self.method, **options}
+        super().__init__(filters, factor, method, name=name, dtype=dtype,
+                         trainable=trainable, **options)

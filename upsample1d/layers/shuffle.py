@@ -6,7 +6,7 @@ import keras
 
 from upsample1d import _validation as check
 from upsample1d.layers._base import Layer
-from upsample1d.ops.shuffle import _depth_to_space, _space_to_depth, shuffled_shape
+from upsample1d.ops.shuffle import depth_to_space, shuffled_shape, space_to_depth
 
 
 class _Shuffle1D(Layer):
@@ -69,7 +69,7 @@ class Subpixel1D(_Shuffle1D):
     """
 
     def call(self, inputs):
-        return _depth_to_space(inputs, self.block_size, self.data_format, self.mode)
+        return depth_to_space(inputs, self.block_size, self.data_format, self.mode)
 
 
 @keras.saving.register_keras_serializable(package="upsample1d")
@@ -104,4 +104,4 @@ class SpaceToDepth1D(_Shuffle1D):
     _inverse = True
 
     def call(self, inputs):
-        return _space_to_depth(inputs, self.block_size, self.data_format, self.mode)
+        return space_to_depth(inputs, self.block_size, self.data_format, self.mode)

@@ -13,12 +13,13 @@ import keras
 import numpy as np
 from keras import ops
 
-from upsample1d import _backend, kernels
+import upsample1d.ops._polyphase as engine
+from upsample1d import _backend, filters, kernels
 from upsample1d import _validation as check
 from upsample1d.initializers import ICNR
-from upsample1d.layers._base import ConvResampler, Layer
-from upsample1d.ops.interpolate import INTERPOLATIONS, interpolation_bank, pad_time
-from upsample1d.ops.shuffle import _depth_to_space
+from upsample1d.layers._base import ChosenResampler, ConvResampler, unwrap
+from upsample1d.ops.interpolate import INTERPOLATIONS
+from upsample1d.ops.shuffle import depth_to_space
 
 
 class _Upsampler(ConvResampler):
@@ -115,7 +116,7 @@ class SubpixelConv1D(_Upsampler):
     def _resample(self, inputs):
         y = _backend.conv(inputs, self.kernel, padding="same", data_format=self.data_format)
         y = self._add_bias(y)  # one bias per phase and channel: before the shuffle
-        return _depth_to_space(y, self.factor, self.data_format, self.mode)
+        return depth_to_space(y, self.factor, self.data_format, self.mode)
 
     def phase_kernels(self):
         return kernels.centred_phase_kernels(self._numpy_kernel(), self.factor, self.mode,
@@ -133,7 +134,9 @@ class SubpixelConv1D(_Upsampler):
     def from_transposed(cls, layer):
         """A built ``SubpixelConv1D`` (mode ``"DCR"``) computing exactly what the built
         :class:`TransposedConvUpsample1D` ``layer`` computes: the kernel re-indexed by
-        :func:`upsample1d.kernels.transposed_to_subpixel_kernel`, the bias tiled per phase."""
+        :func:`upsample1d.kernels.transposed_to_subpixel_kernel`, the bias tiled per phase.
+        ``layer`` may be an :class:`Upsample1D` holding one."""
+        layer = unwrap(layer)
         if not isinstance(layer, TransposedConvUpsample1D) or not layer.built:
             raise TypeError(f"from_transposed needs a built TransposedConvUpsample1D, got "
                             f"{layer!r}.")
@@ -235,7 +238,7 @@ class TransposedConvUpsample1D(_Upsampler):
         kernel = kernels._transposed_to_subpixel(self.kernel, self.factor, "DCR",
                                                  self._geometry)
         y = _backend.conv(inputs, kernel, padding="same", data_format=self.data_format)
-        return self._add_bias(_depth_to_space(y, self.factor, self.data_format, "DCR"))
+        return self._add_bias(depth_to_space(y, self.factor, self.data_format, "DCR"))
 
     def phase_kernels(self):
         kernel = ops.convert_to_numpy(kernels._transposed_to_subpixel(
@@ -249,7 +252,8 @@ class TransposedConvUpsample1D(_Upsampler):
         :class:`SubpixelConv1D` ``layer`` computes (the kernel re-indexed by
         :func:`upsample1d.kernels.subpixel_to_transposed_kernel`). Raises ValueError if the
         subpixel layer's bias differs between phases (a transposed conv has one bias per
-        channel)."""
+        channel). ``layer`` may be an :class:`Upsample1D` holding one."""
+        layer = unwrap(layer)
         if not isinstance(layer, SubpixelConv1D) or not layer.built:
             raise TypeError(f"from_subpixel needs a built SubpixelConv1D, got {layer!r}.")
         kernel = kernels.subpixel_to_transposed_kernel(ops.convert_to_numpy(layer.kernel),
@@ -291,7 +295,7 @@ class InterpolationUpsample1D(_Upsampler):
     ``implementation="fused"`` computes it at the input rate: output
     ``t * factor + i`` is ``sum_d x[t + d - left] @ W_i[d]``, where phase ``i``'s kernel
     ``W_i`` is ``kernel`` folded through the interpolator
-    (:func:`upsample1d.kernels.interpolation_composition`; for nearest
+    (:func:`upsample1d.filters.interpolation_composition`; for nearest
     ``W_i[n] = sum of kernel[k] over k with floor((i + k - p) / factor) = n``), then the
     shuffle. For nearest that is at most ``ceil(kernel_size / factor) + 1`` taps per phase
     instead of ``kernel_size`` taps per output sample, the cost of a subpixel conv (K = 9,
@@ -299,7 +303,7 @@ class InterpolationUpsample1D(_Upsampler):
     r = 4). Near the ends, where the interpolator's edge handling differs from zero padding
     (linear: replicated edges; sinc: the interpolated signal runs on past the ends), a fixed
     map of the first and last few input samples corrects the outputs
-    (:func:`upsample1d.kernels.interpolation_edge_corrections`), so fused equals ``"direct"``
+    (:func:`upsample1d.filters.interpolation_edge_corrections`), so fused equals ``"direct"``
     (interpolate, then convolve at the output rate) everywhere, to float rounding. Both use
     the same kernel ``(kernel_size, C_in, filters)``, so checkpoints move freely between
     them. With a length unknown while tracing (a TF graph with ``None`` time), or one shorter
@@ -342,22 +346,22 @@ class InterpolationUpsample1D(_Upsampler):
             implementation, "implementation", self.IMPLEMENTATIONS)
         self.implementation = (self._chosen_implementation
                                or _backend.interpolation_implementation(self.method))
-        bank, pad, self._edge = interpolation_bank(self.method, self.factor)
-        self._composition, self._pad = kernels.interpolation_composition(
-            bank, pad, self.factor, self.kernel_size)
-        self._key = ("interpolation", self.method, self.factor, self.kernel_size)
+        design = (self.method, self.factor, self.kernel_size)
+        self._composition = engine.design(_composition, *design)
+        self._pad = _composition_pad(*design)
         # The fused conv reads the input zero-padded (through the conv's own "same" padding
         # where that is the composition's); near the ends a fixed map of the first / last
         # few input samples corrects it to the direct form (interpolation_edge_corrections).
         # Shorter inputs run the direct way.
         depth = sum(self._pad) + 1
         self._conv_padding = "same" if self._pad == ((depth - 1) // 2, depth // 2) else "valid"
-        self._corrections = kernels.interpolation_edge_corrections(
-            bank, pad, self._edge, self.kernel_size)
-        head, tail = (0 if c is None else c.shape[0] for c in self._corrections)
-        self._min_fused_time = max(
-            [c.shape[1] for c in self._corrections if c is not None]
-            + [-(-(head + tail) // self.factor), depth, 1])
+        self._corrections = tuple(
+            None if end is None else engine.design(_edge_correction, *design, index)
+            for index, end in enumerate(_edge_corrections(*design)))
+        shapes = [engine.array(c).shape for c in self._corrections if c is not None]
+        head, tail = (0 if c is None else engine.array(c).shape[0] for c in self._corrections)
+        self._min_fused_time = max([shape[1] for shape in shapes]
+                                   + [-(-(head + tail) // self.factor), depth, 1])
 
     def build(self, input_shape):
         channels = self._channels(input_shape)
@@ -371,14 +375,13 @@ class InterpolationUpsample1D(_Upsampler):
         time = inputs.shape[check.time_axis(self.data_format)]
         if self.implementation == "direct" or time is None or time < self._min_fused_time:
             return self._add_bias(self._direct(inputs))
-        composition = _backend.constant(self._composition, self.kernel.dtype, like=inputs,
-                                        key=self._key)
+        composition = engine.constant(self._composition, self.kernel.dtype, like=inputs)
         kernel = kernels.compose_interpolation_kernel(self.kernel, composition)
         x = inputs
         if self._conv_padding == "valid":
-            x = pad_time(inputs, *self._pad, self.data_format, "zeros")
+            x = engine.pad(inputs, *self._pad, self.data_format, "zeros")
         y = _backend.conv(x, kernel, padding=self._conv_padding, data_format=self.data_format)
-        y = _depth_to_space(y, self.factor, self.data_format, "DCR")
+        y = depth_to_space(y, self.factor, self.data_format, "DCR")
         if any(c is not None for c in self._corrections):
             y = self._exact_edges(inputs, y, time)
         return self._add_bias(y)
@@ -395,18 +398,17 @@ class InterpolationUpsample1D(_Upsampler):
         # are mixed first (fixed weights), then one matmul with the kernel.
         mix, apply = (("jek,bec->bjkc", "bjkc,kcf->bjf") if axis == 1 else
                       ("jek,bce->bjkc", "bjkc,kcf->bfj"))
-        parts = []
-        for end, fixed in zip(("head", "tail"), self._corrections, strict=True):
-            if fixed is None:
+        parts, corrected = [], 0
+        for end, design in zip(("head", "tail"), self._corrections, strict=True):
+            if design is None:
                 continue
-            outputs, samples = fixed.shape[:2]
+            outputs, samples = engine.array(design).shape[:2]
+            corrected += outputs
             start = 0 if end == "head" else time - samples
             x = inputs[(slice(None),) * axis + (slice(start, start + samples),)]
-            fixed = _backend.constant(fixed, self.kernel.dtype, like=inputs,
-                                      key=(*self._key, end))
+            fixed = engine.constant(design, self.kernel.dtype, like=inputs)
             parts.append(ops.einsum(apply, ops.einsum(mix, fixed, x), self.kernel))
-        middle = time * self.factor - sum(c.shape[0] for c in self._corrections
-                                          if c is not None)
+        middle = time * self.factor - corrected
         zeros = [ops.shape(inputs)[0], self.filters, self.filters]
         zeros[axis] = middle
         head, tail = self._corrections
@@ -415,7 +417,7 @@ class InterpolationUpsample1D(_Upsampler):
 
     def phase_kernels(self):
         w = self._numpy_kernel()
-        composed = np.einsum("kdi,kcf->dcif", self._composition, w)
+        composed = np.einsum("kdi,kcf->dcif", engine.array(self._composition), w)
         depth, c_in = composed.shape[:2]
         composed = composed.reshape(depth, c_in, self.factor * self.filters)
         return kernels.centred_phase_kernels(composed, self.factor, "DCR", self._pad[0])
@@ -436,7 +438,7 @@ UPSAMPLERS = {
 
 
 @keras.saving.register_keras_serializable(package="upsample1d")
-class Upsample1D(Layer):
+class Upsample1D(ChosenResampler):
     """Any upsampler family by name, so one string swaps it in an architecture.
 
     ``method``: ``"subpixel"`` (:class:`SubpixelConv1D`), ``"transposed"``
@@ -459,24 +461,13 @@ class Upsample1D(Layer):
     [256, 256]
     """
 
+    CHOICES = UPSAMPLERS
+    ROLE = "upsampler"
+
     def __init__(self, filters, factor, method="subpixel", name=None, dtype=None,
                  trainable=True, **options):
-        super().__init__(name=name, dtype=dtype, trainable=trainable)
-        self.method = check.choice(method, "method", tuple(UPSAMPLERS))
-        layer_cls, fixed = UPSAMPLERS[self.method]
-        self.upsampler = layer_cls(filters, factor, **fixed, **options,
-                                   dtype=self.dtype_policy, name=f"{self.method}_upsampler")
-        self.filters = self.upsampler.filters
-        self.factor = self.upsampler.factor
-
-    def build(self, input_shape):
-        self.upsampler.build(input_shape)
-
-    def call(self, inputs):
-        return self.upsampler(inputs)
-
-    def compute_output_shape(self, input_shape):
-        return self.upsampler.compute_output_shape(input_shape)
+        super().__init__(filters, factor, method, name=name, dtype=dtype,
+                         trainable=trainable, **options)
 
     def phase_kernels(self):
         """The chosen layer's :meth:`SubpixelConv1D.phase_kernels`."""
@@ -486,8 +477,23 @@ class Upsample1D(Layer):
         """The chosen layer's :meth:`SubpixelConv1D.phase_biases`."""
         return self.upsampler.phase_biases()
 
-    def get_config(self):
-        skip = ("name", "trainable", "dtype", "filters", "factor", "method")
-        options = {k: v for k, v in self.upsampler.get_config().items() if k not in skip}
-        return {**super().get_config(), "filters": self.filters, "factor": self.factor,
-                "method": self.method, **options}
+
+# --- the fixed designs of InterpolationUpsample1D (upsample1d.filters, per method) ----------
+
+def _composition(method, factor, kernel_size):
+    bank, pad, _ = filters.interpolation(method, factor)
+    return filters.interpolation_composition(bank, pad, factor, kernel_size)[0]
+
+
+def _composition_pad(method, factor, kernel_size):
+    bank, pad, _ = filters.interpolation(method, factor)
+    return filters.interpolation_composition(bank, pad, factor, kernel_size)[1]
+
+
+def _edge_corrections(method, factor, kernel_size):
+    bank, pad, edge = filters.interpolation(method, factor)
+    return filters.interpolation_edge_corrections(bank, pad, edge, kernel_size)
+
+
+def _edge_correction(method, factor, kernel_size, index):
+    return _edge_corrections(method, factor, kernel_size)[index]

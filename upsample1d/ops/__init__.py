@@ -1,4 +1,9 @@
-"""Functional ops, pure ``keras.ops``: one implementation for JAX, TensorFlow and PyTorch.
+"""Functional ops, written once with ``keras.ops`` for JAX, TensorFlow and PyTorch (the few
+steps that cannot be are in ``upsample1d/_backend.py``, each with its reason).
+
+The fixed resamplers (``interpolate``, ``downsample``, ``alias_free``) are fronts of the
+polyphase engine (``_polyphase``): they validate, design the filter (``upsample1d.filters``)
+and call it. The shuffles are in ``shuffle``.
 
 Naming rule: the shuffles take ``block_size`` (as Keras' ``depth_to_space``); every op that
 resamples takes ``factor``.
@@ -57,10 +62,14 @@ def __getattr__(name):
             f"upsample1d.ops.{name} (a keras.Operation) is private since 0.2; call "
             f"{_MOVED[name]} (it returns symbolic tensors for KerasTensor inputs).",
             DeprecationWarning, stacklevel=2)
-        from upsample1d.ops import interpolate, shuffle
+        from upsample1d.ops import _polyphase, shuffle
 
         if name == "Upsample1DOp":
-            return interpolate._UpsampleOp
+            def upsample_op(primitive, factor, data_format, *, name=None, **options):
+                return _polyphase._Resample(primitive, factor, 1, data_format,
+                                            (factor, data_format), options, name=name)
+
+            return upsample_op
         inverse = name == "SpaceToDepth1D"
 
         def operation(block_size, data_format="channels_last", mode="DCR", *, name=None):

@@ -9,104 +9,18 @@ multiply-adds per output sample instead of ``factor * K``.
 Every op here returns ``ceil(T / factor)`` samples: output ``t`` is centred (sinc) or starts
 (average, decimation) at input sample ``t * factor``, so a length that ``factor`` does not
 divide simply gives a shorter last block. The public functions validate once and call the
-private primitives (``_polyphase_downsample``, ``_sinc_down``, ``_average``, ``_decimate``),
-which the layers call directly.
+private primitives (``_sinc_down``, ``_average``, ``_decimate``), which the layers call
+directly; the decimator itself is the polyphase engine's
+(:func:`upsample1d.ops._polyphase.down`).
 """
 
 from __future__ import annotations
 
-import numpy as np
 from keras import ops
 
-from upsample1d import _backend
+import upsample1d.ops._polyphase as engine
 from upsample1d import _validation as check
-from upsample1d.ops.interpolate import (
-    _cached_bank,
-    _prepare,
-    _ResampleOp,
-    _sinc_prototype_of,
-    pad_time,
-)
-from upsample1d.ops.shuffle import _space_to_depth
-
-
-def _polyphase_downsample(x, prototype, left, factor, data_format, edge, key):
-    """``y[t] = sum_k prototype[k] * x_e[t * factor + k - left]`` for every channel, with
-    ``x_e`` the input extended by ``edge`` (``"zeros"`` or ``"replicate"``) beyond its ends;
-    ``ceil(T / factor)`` outputs. Arguments canonical, ``prototype`` a 1-D NumPy array, ``key``
-    identifies it for the constant cache (None: not cached); validates nothing.
-
-    As a polyphase decimator: with ``N = ceil(K / factor)`` and ``X`` the padded input
-    folded by space_to_depth (``X[s, i] = x_e[s * factor + i - left]``),
-    ``y[t] = sum_n sum_i prototype[n * factor + i] * X[t + n, i]``: one "valid" convolution
-    of ``N`` taps at the output rate, channels folded into the batch. (On torch the same
-    multiply-adds run as one strided depthwise conv: see ``_backend.DEPTHWISE_BANKS``.)
-    """
-    r = factor
-    axis = check.time_axis(data_format)
-    time = x.shape[axis]  # None where unknown while tracing (a TF graph)
-    if time == 0:
-        return x
-    taps = -(-len(prototype) // r)
-    # The bank is made once per key (eagerly; a compiler tracing this then reads a constant).
-    bank = _phase_bank(prototype, r, taps) if key is None else _cached_bank(
-        ("polyphase_downsample", key), lambda: _phase_bank(prototype, r, taps))
-    if data_format == "channels_last":
-        x = ops.transpose(x, (0, 2, 1))
-    batch, channels, length = ops.shape(x)
-    out_time = -(-length // r)
-    # Pad to exactly (out_time + taps - 1) * r samples; samples past the last one an output
-    # reads meet zero taps, so a surplus of left padding is cut from the end.
-    total = (out_time + taps - 1) * r
-    if _backend.DEPTHWISE_BANKS:  # one strided depthwise conv: the same multiply-adds
-        x = _pad_for_decimation(x, left, total, time, taps * r, edge, "channels_first")
-        depthwise = np.broadcast_to(bank.reshape(taps * r, 1, 1), (taps * r, channels, 1))
-        kernel = _backend.constant(depthwise, x.dtype, like=x,
-                                   key=None if key is None else (key, channels))
-        y = ops.depthwise_conv(x, kernel, strides=r, padding="valid",
-                               data_format="channels_first")
-    else:
-        x = ops.reshape(x, (batch * channels, length, 1))
-        x = _pad_for_decimation(x, left, total, time, taps * r, edge, "channels_last")
-        kernel = _backend.constant(bank, x.dtype, like=x, key=key)
-        y = ops.conv(_space_to_depth(x, r, "channels_last", "DCR"), kernel, padding="valid")
-        y = ops.reshape(y, (batch, channels, out_time))
-    return ops.transpose(y, (0, 2, 1)) if data_format == "channels_last" else y
-
-
-def _pad_for_decimation(x, left, total, time, span, edge, data_format):
-    """``x`` padded by ``left`` and cut or padded to ``total`` samples along time; ``time``
-    None (a run-time length): padded for the longest case (``span - 1`` samples), then cut."""
-    cut = (slice(None),) * check.time_axis(data_format) + (slice(0, total),)
-    if time is None:
-        return pad_time(x, left, max(span - 1 - left, 0), data_format, edge)[cut]
-    x = pad_time(x, left, max(total - time - left, 0), data_format, edge)
-    return x[cut] if time + left > total else x
-
-
-def _phase_bank(prototype, r, taps):
-    """``prototype`` zero-padded to ``taps * r`` taps, as the ``(taps, r, 1)`` kernel of the
-    conv at the output rate: ``bank[n, i, 0] = prototype[n * r + i]``."""
-    kernel = np.zeros(taps * r)
-    kernel[:len(prototype)] = prototype
-    return kernel.reshape(taps, r, 1)
-
-
-def downsampled_shape(shape, factor, data_format):
-    """``shape`` with its time axis ``T`` replaced by ``ceil(T / factor)`` (``None`` kept)."""
-    shape = list(shape)
-    axis = check.time_axis(data_format)
-    shape[axis] = None if shape[axis] is None else -(-shape[axis] // factor)
-    return tuple(shape)
-
-
-class _DownsampleOp(_ResampleOp):
-    def output_time(self, time):
-        return -(-time // self.factor)
-
-
-_run = _DownsampleOp.run
-
+from upsample1d import filters
 
 # --- any prototype --------------------------------------------------------------------------
 
@@ -133,24 +47,19 @@ def polyphase_downsample_1d(x, prototype, factor, left=None, data_format="channe
     >>> convert_to_numpy(polyphase_downsample_1d(x, [0.5, 0.5], 2, left=0))[0, :, 0].tolist()
     [1.5, 3.5, 2.5]
     """
-    edge = check.choice(edge, "edge", ("zeros", "replicate"))
-    prototype = np.asarray(prototype, np.float64)
-    if prototype.ndim != 1 or prototype.size == 0:
-        raise ValueError(f"`prototype` must be a non-empty 1-D array of taps, got shape "
-                         f"{prototype.shape}.")
+    edge = check.edge(edge)
+    prototype = check.prototype(prototype)
     left = (len(prototype) - 1) // 2 if left is None else check.non_negative_int(left, "left")
-    x, r, data_format = _prepare(x, factor, data_format, "polyphase_downsample_1d", True)
-    # A caller's prototype is converted on every call (key None: not cached).
-    return _run(x, lambda x, r, data_format: _polyphase_downsample(
-        x, prototype, left, r, data_format, edge, None), r, data_format)
+    x, r, data_format = engine.prepare(x, factor, data_format, "polyphase_downsample_1d")
+    # A caller's prototype is converted on every call (not a design: never cached).
+    return engine.run(x, engine.down, 1, r, data_format, prototype, left, r, edge, data_format)
 
 
 # --- sinc -----------------------------------------------------------------------------------
 
 def _sinc_down(x, r, data_format, half_width=10, kaiser_beta=5.0):
-    prototype = _sinc_prototype_of(r, half_width, kaiser_beta)
-    return _polyphase_downsample(x, prototype, half_width * r, r, data_format, "zeros",
-                                 ("sinc_down", r, half_width, kaiser_beta))
+    prototype = engine.design(filters.sinc_prototype, r, half_width, kaiser_beta)
+    return engine.down(x, prototype, half_width * r, r, "zeros", data_format)
 
 
 def downsample_sinc_1d(x, factor, data_format="channels_last", half_width=10,
@@ -178,22 +87,18 @@ def downsample_sinc_1d(x, factor, data_format="channels_last", half_width=10,
     >>> y.shape, round(float(y[0, 16, 0]), 6)                  # unit gain at DC
     ((1, 33, 1), 1.0)
     """
-    x, r, data_format = _prepare(x, factor, data_format, "downsample_sinc_1d", True)
+    x, r, data_format = engine.prepare(x, factor, data_format, "downsample_sinc_1d")
     half_width = check.positive_int(half_width, "half_width")
     kaiser_beta = check.non_negative_number(kaiser_beta, "kaiser_beta")
-    return _run(x, _sinc_down, r, data_format, half_width=half_width, kaiser_beta=kaiser_beta)
+    return engine.run(x, _sinc_down, 1, r, data_format, r, data_format, half_width=half_width,
+                      kaiser_beta=kaiser_beta)
 
 
 # --- average --------------------------------------------------------------------------------
 
-def _average_prototype(r):
-    return _cached_bank(("average", r), lambda: np.full(r, 1.0 / r))
-
-
 def _average(x, r, data_format):
     """Block means; the last block, when ``r`` does not divide T, over the samples it has."""
-    y = _polyphase_downsample(x, _average_prototype(r), 0, r, data_format, "zeros",
-                              ("average", r))
+    y = engine.down(x, engine.design(filters.average_prototype, r), 0, r, "zeros", data_format)
     axis = check.time_axis(data_format)
     time = x.shape[axis]
     if r == 1 or time == 0 or (time is not None and time % r == 0):
@@ -229,24 +134,11 @@ def downsample_average_1d(x, factor, data_format="channels_last"):
     >>> convert_to_numpy(downsample_average_1d(x, 2))[0, :, 0].tolist()
     [2.0, 6.0, 9.0]
     """
-    x, r, data_format = _prepare(x, factor, data_format, "downsample_average_1d", True)
-    return _run(x, _average, r, data_format)
+    x, r, data_format = engine.prepare(x, factor, data_format, "downsample_average_1d")
+    return engine.run(x, _average, 1, r, data_format, r, data_format)
 
 
 # --- decimation -----------------------------------------------------------------------------
-
-def _pad_to_blocks(x, r, data_format, edge):
-    """``(x padded at the end to whole blocks of r samples, blocks)``; ``blocks`` is
-    ``ceil(T / r)``, an int, or a run-time size where T is unknown while tracing."""
-    axis = check.time_axis(data_format)
-    time = x.shape[axis]
-    if time is None:  # run-time length: pad for the longest case, then cut to whole blocks
-        blocks = -(-ops.shape(x)[axis] // r)
-        x = pad_time(x, 0, r - 1, data_format, edge)
-        return x[(slice(None),) * axis + (slice(None, blocks * r),)], blocks
-    blocks = -(-time // r)
-    return pad_time(x, 0, blocks * r - time, data_format, edge), blocks
-
 
 def _decimate(x, r, data_format):
     """Phase 0 of space_to_depth, the input padded to whole blocks: ``x[:, ::r]`` along time,
@@ -277,8 +169,8 @@ def decimate_1d(x, factor, data_format="channels_last"):
     >>> convert_to_numpy(decimate_1d([[[0], [1], [2], [3], [4]]], 2))[0, :, 0].tolist()
     [0, 2, 4]
     """
-    x, r, data_format = _prepare(x, factor, data_format, "decimate_1d", False)
-    return _run(x, _decimate, r, data_format)
+    x, r, data_format = engine.prepare(x, factor, data_format, "decimate_1d", False)
+    return engine.run(x, _decimate, 1, r, data_format, r, data_format)
 
 
 # name -> private primitive (x, factor, data_format) -> downsampled x, for the layers

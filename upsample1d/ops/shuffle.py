@@ -17,9 +17,9 @@ channels_first.)
 
 The public functions validate their arguments once per distinct call, and the input's static
 shape once per ``(shape, dtype, arguments)``, keeping the resulting plan (the reshape and
-transpose shapes) as einops keeps its recipes; the layers and the other ops call the private
-primitives :func:`_depth_to_space` and :func:`_space_to_depth`, which skip the argument
-checks.
+transpose shapes) as einops keeps its recipes; the layers and the polyphase engine call the
+unchecked primitives :func:`depth_to_space` and :func:`space_to_depth` (arguments already
+canonical), which skip the argument checks.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from keras import ops
 
 from upsample1d import _backend
 from upsample1d import _validation as check
+from upsample1d._cache import Cache
 
 # XLA's CPU transposes of 16-bit floats (jax 0.10, TF 2.21) can quiet signalling NaNs and
 # flush subnormals for some shapes; float32/64 and ints move untouched.
@@ -96,8 +97,7 @@ def _plan(shape, r, data_format, mode, inverse):
     return (batch, channels, r, time), (0, 1, 3, 2), out_shape
 
 
-_PLANS = {}
-_MAX_PLANS = 1024
+_PLANS = Cache(1024)
 
 
 def _cached_plan(x, r, data_format, mode, inverse):
@@ -115,10 +115,7 @@ def _cached_plan(x, r, data_format, mode, inverse):
     as_ints = keras.backend.standardize_dtype(x.dtype) in _INT_OF_SAME_WIDTH
     if key is None or any(size is None for size in key[0]):
         return (*_plan(ops.shape(x), r, data_format, mode, inverse), as_ints)
-    if len(_PLANS) >= _MAX_PLANS:
-        _PLANS.clear()
-    plan = _PLANS[key] = (*_plan(key[0], r, data_format, mode, inverse), as_ints)
-    return plan
+    return _PLANS.put(key, (*_plan(key[0], r, data_format, mode, inverse), as_ints))
 
 
 def _rearrange(x, inner_shape, axes, out_shape, as_ints):
@@ -154,23 +151,23 @@ def _rearrange(x, inner_shape, axes, out_shape, as_ints):
     return rearrange(x)
 
 
-def _depth_to_space(x, r, data_format, mode):
-    """The shuffle, arguments already canonical (see the module doc)."""
+def depth_to_space(x, r, data_format, mode):
+    """The shuffle, unchecked: arguments already canonical (see the module doc)."""
     plan = _cached_plan(x, r, data_format, mode, inverse=False)
     x = _backend.check_divisible(x, check.channel_axis(data_format), r, "depth_to_space_1d",
                                  "channel", data_format)
     return _rearrange(x, *plan)
 
 
-def _space_to_depth(x, r, data_format, mode):
-    """The inverse shuffle, arguments already canonical."""
+def space_to_depth(x, r, data_format, mode):
+    """The inverse shuffle, unchecked: arguments already canonical."""
     plan = _cached_plan(x, r, data_format, mode, inverse=True)
     x = _backend.check_divisible(x, check.time_axis(data_format), r, "space_to_depth_1d",
                                  "time", data_format)
     return _rearrange(x, *plan)
 
 
-_ARGUMENTS = {}
+_ARGUMENTS = Cache(1024)
 
 
 def _arguments(block_size, data_format, mode):
@@ -183,7 +180,7 @@ def _arguments(block_size, data_format, mode):
     arguments = (check.positive_int(block_size, "block_size"), check.data_format(data_format),
                  check.mode(mode))
     if data_format is not None:  # None follows keras.config, which may change
-        _ARGUMENTS[key] = arguments
+        _ARGUMENTS.put(key, arguments)
     return arguments
 
 
@@ -196,7 +193,7 @@ class _ShuffleOp(keras.Operation):
         self.inverse = inverse
 
     def call(self, x):
-        primitive = _space_to_depth if self.inverse else _depth_to_space
+        primitive = space_to_depth if self.inverse else depth_to_space
         return primitive(x, self.block_size, self.data_format, self.mode)
 
     def compute_output_spec(self, x):
@@ -209,7 +206,7 @@ class _ShuffleOp(keras.Operation):
 # backend-native reshapes (no 16-bit int view): a repeated call costs one dict lookup more
 # than the native reshape. The public functions look it up themselves, since each Python call
 # level costs about as much as the lookup.
-_CHECKED_CALLS = {}
+_CHECKED_CALLS = Cache(1024)
 
 
 def _runner(inner_shape, axes, out_shape):
@@ -226,7 +223,7 @@ def _public(x, block_size, data_format, mode, inverse):
     tensor = _backend.as_tensor(x)
     r, data_format_, mode_ = _arguments(block_size, data_format, mode)
     with _backend.device_scope(tensor):
-        primitive = _space_to_depth if inverse else _depth_to_space
+        primitive = space_to_depth if inverse else depth_to_space
         y = primitive(tensor, r, data_format_, mode_)
     inner_shape, axes, out_shape, as_ints = _cached_plan(tensor, r, data_format_, mode_, inverse)
     # Kept only for tensor input of a static shape (NumPy input goes through as_tensor every
@@ -240,9 +237,7 @@ def _public(x, block_size, data_format, mode, inverse):
             hash(key)
         except TypeError:  # unhashable arguments or symbolic sizes
             return y
-        if len(_CHECKED_CALLS) >= _MAX_PLANS:
-            _CHECKED_CALLS.clear()
-        _CHECKED_CALLS[key] = _runner(inner_shape, axes, out_shape)
+        _CHECKED_CALLS.put(key, _runner(inner_shape, axes, out_shape))
     return y
 
 

@@ -1,0 +1,182 @@
+"""The polyphase engine and what the structure review found around it (issue 17): saved
+models load after ``import upsample1d``, in either import order; an import of Keras' own NumPy
+backend first does not break the package; a layer's dtype policy reaches its sub-layers; the
+conversions unwrap both ``Upsample1D`` and ``Downsample1D``; one symbolic Operation and one
+constant cache, keyed by the design, for every fixed resampler.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from conftest import BACKEND, to_backend, to_numpy
+
+from upsample1d import filters
+from upsample1d.layers import (
+    AliasFreeActivation1D,
+    SpaceToDepthConv1D,
+    StridedConv1D,
+    SubpixelConv1D,
+    TransposedConvUpsample1D,
+    Upsample1D,
+)
+from upsample1d.ops import (
+    DOWNSAMPLING_OPS,
+    UPSAMPLING_OPS,
+    downsample_alias_free_1d,
+    polyphase_downsample_1d,
+    polyphase_upsample_1d,
+    upsample_alias_free_1d,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _python(code, timeout=300):
+    """Run ``code`` in a fresh interpreter on the active backend; its stdout."""
+    env = {**os.environ, "KERAS_BACKEND": BACKEND, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=env, timeout=timeout, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+# --- registration on import -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def saved_demucs(tmp_path_factory):
+    """A saved model with the package's layers, the GLU of models and an initializer."""
+    from upsample1d.models import demucs_like
+
+    model = demucs_like("subpixel", length=64, depth=2, channels=4, lstm_layers=0,
+                        downsampler="space_to_depth")
+    path = tmp_path_factory.mktemp("saved") / "demucs.keras"
+    model.save(path)
+    x = np.random.default_rng(0).normal(size=(1, 64, 1)).astype(np.float32)
+    return path, x, model.predict(x, verbose=0)
+
+
+@pytest.mark.parametrize("order", ["upsample1d first", "keras first"])
+def test_a_saved_model_loads_after_import_upsample1d(saved_demucs, order, tmp_path):
+    """Only ``import upsample1d`` (no submodule), before or after Keras: load_model finds
+    every class (Keras itself auto-imports only keras modules)."""
+    path, x, expected = saved_demucs
+    np.save(tmp_path / "x.npy", x)
+    imports = "import upsample1d, keras" if order == "upsample1d first" else \
+        "import keras, upsample1d"
+    out = _python(f"{imports}\nimport numpy as np\n"
+                  f"model = keras.saving.load_model({str(path)!r}, safe_mode=True)\n"
+                  f"y = model.predict(np.load({str(tmp_path / 'x.npy')!r}), verbose=0)\n"
+                  f"np.save({str(tmp_path / 'y.npy')!r}, y); print('loaded')")
+    assert "loaded" in out
+    np.testing.assert_allclose(np.load(tmp_path / "y.npy"), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_import_upsample1d_imports_no_framework_until_keras_is():
+    out = _python("import sys, upsample1d\n"
+                  "print(sorted(m for m in ('keras', 'jax', 'tensorflow', 'torch') "
+                  "if m in sys.modules))")
+    assert out.strip() == "[]"
+
+
+def test_keras_numpy_backend_imported_first_breaks_nothing():
+    """keras.src.backend.numpy (Keras' NumPy backend, imported by some Keras code paths)
+    rebinds the attribute ``numpy`` of keras.src.backend: the shuffle must not read it."""
+    out = _python("import numpy as np, keras\nimport keras.src.backend.numpy\n"
+                  "from keras.ops import convert_to_numpy\n"
+                  "from upsample1d.ops import depth_to_space_1d, space_to_depth_1d\n"
+                  "x = np.arange(8, dtype='float32').reshape(1, 2, 4)\n"
+                  "y = depth_to_space_1d(x, 2, mode='CRD')\n"
+                  "print(convert_to_numpy(depth_to_space_1d(x, 2))[0, :, 0].tolist(),\n"
+                  "      convert_to_numpy(space_to_depth_1d(y, 2, mode='CRD'))[0, 0].tolist())")
+    assert out.strip() == "[0.0, 2.0, 4.0, 6.0] [0.0, 1.0, 2.0, 3.0]"
+
+
+# --- dtype policies reach the sub-layers --------------------------------------------------------
+
+@pytest.mark.parametrize("policy", ["float16", "mixed_float16", "float64"])
+def test_alias_free_snake_takes_the_layer_dtype_policy(policy):
+    if policy == "float64" and BACKEND == "jax":
+        import jax
+
+        if not jax.config.jax_enable_x64:
+            pytest.skip("JAX holds float64 as float32 unless jax_enable_x64 is set")
+    layer = AliasFreeActivation1D("snake", dtype=policy)
+    y = layer(to_backend(np.ones((1, 20, 3), np.float32)))
+    variable = keras.mixed_precision.Policy(policy).variable_dtype
+    compute = keras.mixed_precision.Policy(policy).compute_dtype
+    assert keras.backend.standardize_dtype(layer.activation.alpha.dtype) == variable
+    assert keras.backend.standardize_dtype(y.dtype) == compute
+    assert layer.activation.dtype_policy.name == policy
+
+
+# --- conversions unwrap both wrappers -----------------------------------------------------------
+
+def test_conversions_accept_upsample1d_and_downsample1d_alike():
+    from upsample1d.layers import Downsample1D
+
+    x = to_backend(np.random.default_rng(1).normal(size=(2, 12, 3)).astype(np.float32))
+    pairs = [(Upsample1D(4, 2, method="transposed"), SubpixelConv1D.from_transposed),
+             (Upsample1D(4, 2, method="subpixel", kernel_initializer="glorot_uniform"),
+              TransposedConvUpsample1D.from_subpixel),
+             (Downsample1D(4, 2, method="strided"), SpaceToDepthConv1D.from_strided),
+             (Downsample1D(4, 2, method="space_to_depth"), StridedConv1D.from_space_to_depth)]
+    for wrapper, convert in pairs:
+        expected = to_numpy(wrapper(x))
+        np.testing.assert_allclose(to_numpy(convert(wrapper)(x)), expected, rtol=1e-5,
+                                   atol=1e-6, err_msg=f"{wrapper.method} {convert.__name__}")
+
+
+# --- one symbolic Operation, one constant cache -----------------------------------------------
+
+def test_every_fixed_resampler_has_the_one_symbolic_operation():
+    from upsample1d.ops import _polyphase
+
+    x = keras.Input((None, 3))
+    calls = [lambda x, op=op: op(x, 2) for op in (*UPSAMPLING_OPS, *DOWNSAMPLING_OPS)]
+    calls += [lambda x: upsample_alias_free_1d(x, 2), lambda x: downsample_alias_free_1d(x, 2),
+              lambda x: polyphase_upsample_1d(x, np.ones((1, 2)), (0, 0)),
+              lambda x: polyphase_downsample_1d(x, [0.5, 0.5], 2)]
+    for call in calls:
+        operation = call(x)._keras_history.operation
+        assert type(operation) is _polyphase._Resample, type(operation)
+
+
+def _first(design_args):
+    return np.full(3, float(design_args))
+
+
+def _second(design_args):
+    return np.full(3, -float(design_args))
+
+
+def test_constants_are_keyed_by_their_design():
+    """Two designs with the same arguments but different functions never share a constant;
+    the same design gives the same tensor (eagerly), read-only arrays."""
+    from upsample1d.ops import _polyphase as engine
+
+    like = to_backend(np.zeros((1, 2, 1), np.float32))
+    one, two = engine.design(_first, 2), engine.design(_second, 2)
+    a, b = engine.constant(one, "float32", like), engine.constant(two, "float32", like)
+    assert to_numpy(a).tolist() == [2.0] * 3 and to_numpy(b).tolist() == [-2.0] * 3
+    assert engine.constant(engine.design(_first, 2), "float32", like) is a
+    assert not engine.array(one).flags.writeable
+    mine = np.ones(3)
+    assert engine.array(mine) is mine  # a caller's array is used as it is, never cached
+    assert all(key[0] is not mine for key in engine._TENSORS)
+
+
+def test_filters_are_the_designs_the_ops_run():
+    """The engine runs filters' designs unchanged: sinc upsampling equals the sinc bank run
+    by polyphase_upsample_1d with zero edges."""
+    from upsample1d.ops import upsample_sinc_1d
+
+    x = np.random.default_rng(2).normal(size=(1, 30, 2)).astype(np.float32)
+    bank, pad = filters.sinc_bank(3)
+    np.testing.assert_allclose(to_numpy(upsample_sinc_1d(to_backend(x), 3)),
+                               to_numpy(polyphase_upsample_1d(to_backend(x), bank, pad)),
+                               rtol=0, atol=1e-6)
