@@ -136,3 +136,18 @@ def test_command_refusals(tmp_path, checkpoint, capsys):
     assert cli.main(["vocode", "--checkpoint", checkpoint[0], str(tmp_path / "in.wav"),
                      str(tmp_path / "b.wav")]) == 2
     assert "pass --resample" in capsys.readouterr().err
+
+
+def test_readme_snippet_runs(tmp_path, monkeypatch):
+    """The README's vocoder snippet, as written (run in a scratch folder)."""
+    import pathlib
+
+    repo = pathlib.Path(__file__).resolve().parents[1]
+    text = (repo / "README.md").read_text()
+    block = text.split("<!-- vocoder-snippet -->")[1].split("<!-- /vocoder-snippet -->")[0]
+    code = block.split("```python")[1].split("```")[0]
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own README
+    assert tuple(namespace["wave"].shape) == (1, 1, 23808)
+    assert (tmp_path / "out" / "bigvgan_copy" / "bigvgan_generator.pt").is_file()
