@@ -625,7 +625,8 @@ def copy_synthesis(directory, out_path, audio=None, mel=None, status=print):
     status(f"generating {frames * model.hop_size} samples from {frames} mel frames "
            f"(first call compiles)")
     start = time.perf_counter()
-    y = np.asarray(keras.ops.convert_to_numpy(model(mel)))[0, 0]
+    # predict: compiled as Keras runs inference (jax.jit, tf.function; torch eager)
+    y = np.asarray(model.predict(keras.ops.convert_to_numpy(mel), batch_size=1, verbose=0))[0, 0]
     seconds = time.perf_counter() - start
     status(f"writing {out_path}")
     write_wav(out_path, y, rate)
