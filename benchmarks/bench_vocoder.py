@@ -10,7 +10,8 @@ uses 64 channels) with the official generator's own random initialisation, loade
 :func:`upsample1d.bigvgan.bigvgan` through :func:`~upsample1d.bigvgan.from_state_dict`.
 For 1 s and 10 s of audio (94 and 938 mel frames, batch 1), times the forward pass of ours
 (compiled as Keras runs inference: ``jax.jit``, ``tf.function``, PyTorch eager under
-``no_grad``), channels_first and channels_last, and of the official generator (PyTorch eager,
+``no_grad``), channels_first and channels_last (``--layouts``; ``channels_first-native``
+runs the upsamplers as ``implementation="native"``), and of the official generator (PyTorch eager,
 ``no_grad``) in the same process, calls interleaved so that load from other jobs hits all
 alike. The table gives medians, the real-time factor (time / audio duration; below 1 is
 faster than real time), ours / official and the largest difference of the outputs relative
@@ -39,7 +40,8 @@ CONFIG = {"resblock": "1", "upsample_rates": [4, 4, 2, 2, 2, 2],
           "snake_logscale": True, "num_mels": 100, "n_fft": 1024, "hop_size": 256,
           "win_size": 1024, "sampling_rate": 24000, "fmin": 0, "fmax": None}
 SIZES = {"full": (1536, (1.0, 10.0)), "tiny": (64, (0.05,))}
-LAYOUTS = ("channels_first", "channels_last")
+# a layout, optionally with the transposed upsamplers' implementation (default: polyphase)
+LAYOUTS = ("channels_first", "channels_last", "channels_first-native")
 TARGET = 1.0  # ours / official on the torch backend
 
 
@@ -51,7 +53,9 @@ def parse_args(argv=None):
     p.add_argument("--repeats", type=int, default=None,
                    help="timed rounds (default: as many as fit in --budget, 3 to 15)")
     p.add_argument("--budget", type=float, default=20.0, help="seconds per case (default 20)")
-    p.add_argument("--layouts", nargs="+", choices=LAYOUTS, default=list(LAYOUTS))
+    p.add_argument("--layouts", nargs="+", choices=LAYOUTS, default=list(LAYOUTS[:2]),
+                   help="our variants: a data format, '-native' for torch's own transposed "
+                   "conv in the upsamplers (default: both data formats, polyphase)")
     report.add_out_argument(p)
     return p.parse_args(argv)
 
@@ -77,9 +81,11 @@ def models(width, layouts):
         official = BigVGAN(AttrDict(dict(config)), use_cuda_kernel=False).eval()
         official.remove_weight_norm()
     ours = {}
-    for layout in layouts:
-        model = bigvgan(config, data_format=layout)
-        ours[layout] = from_state_dict(model, official.state_dict()) if official else model
+    for variant in layouts:
+        layout, _, implementation = variant.partition("-")
+        options = {"implementation": implementation} if implementation else None
+        model = bigvgan(config, data_format=layout, upsampler_options=options)
+        ours[variant] = from_state_dict(model, official.state_dict()) if official else model
     return official, ours
 
 
@@ -91,9 +97,9 @@ def run_case(seconds, official, ours, args, backend):
     mel = np.random.default_rng(0).normal(-6, 2, (1, CONFIG["num_mels"], frames))
     mel = mel.astype(np.float32)
     fns = {layout: layer_forward(model, backend) for layout, model in ours.items()}
-    x = {layout: keras.ops.convert_to_tensor(mel if layout == "channels_first" else
-                                             np.ascontiguousarray(mel.transpose(0, 2, 1)))
-         for layout in ours}
+    x = {variant: keras.ops.convert_to_tensor(mel if model.data_format == "channels_first"
+                                              else np.ascontiguousarray(mel.transpose(0, 2, 1)))
+         for variant, model in ours.items()}
     row = {"seconds": seconds, "frames": frames, "samples": frames * CONFIG["hop_size"],
            "max_rel_diff": None}
     if official is not None:
@@ -104,7 +110,7 @@ def run_case(seconds, official, ours, args, backend):
         fns["theirs"], x["theirs"] = theirs, torch.from_numpy(mel)
         first = next(iter(ours))
         got = np.asarray(keras.ops.convert_to_numpy(fns[first](x[first])))
-        if first == "channels_last":
+        if ours[first].data_format == "channels_last":
             got = got.transpose(0, 2, 1)
         want = theirs(x["theirs"]).numpy()
         row["max_rel_diff"] = float(np.abs(got - want).max() / np.abs(want).max())
