@@ -340,3 +340,76 @@ def test_keras_file_other_backend(saved_keras):
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
     assert relative_error(np.load(out), expected) <= RELATIVE
+
+
+# --- the .pt file without torch ---------------------------------------------------------------
+
+def test_reads_torch_files_without_torch(checkpoint, tmp_path):
+    """The zip reader gives what torch.load gives, for the checkpoint and for views, strides,
+    integer and boolean tensors; it refuses any other global, and the legacy format."""
+    from upsample1d.vocoder import read_torch_weights
+
+    directory, official, _ = checkpoint
+    path = os.path.join(directory, "bigvgan_generator.pt")
+    ours = read_torch_weights(path)["generator"]
+    theirs = torch.load(path, weights_only=True)["generator"]
+    assert list(ours) == list(theirs)
+    for key, value in theirs.items():
+        np.testing.assert_array_equal(ours[key], value.numpy())
+    odd = {"view": torch.arange(10.0)[3:7], "t": torch.randn(3, 4).t(),
+           "int": torch.arange(5), "bool": torch.tensor([True, False]),
+           "double": torch.randn(2, dtype=torch.float64), "list": [torch.ones(2), 3]}
+    torch.save(odd, tmp_path / "odd.pt")
+    read = read_torch_weights(tmp_path / "odd.pt")
+    for key in ("view", "t", "int", "bool", "double"):
+        np.testing.assert_array_equal(read[key], odd[key].numpy())
+        assert read[key].dtype == odd[key].numpy().dtype
+    assert read["list"][1] == 3
+    torch.save({"x": torch.nn.Linear(2, 2)}, tmp_path / "module.pt")
+    with pytest.raises(ValueError, match="is not allowed in a weights file"):
+        read_torch_weights(tmp_path / "module.pt")
+    torch.save({"x": torch.ones(2)}, tmp_path / "legacy.pt", _use_new_zipfile_serialization=False)
+    with pytest.raises(ValueError, match="not in torch's zip format"):
+        read_torch_weights(tmp_path / "legacy.pt")
+
+
+def test_load_checkpoint_reads_the_legacy_format_with_torch(checkpoint, tmp_path):
+    directory, official, mel = checkpoint
+    with open(os.path.join(directory, "config.json")) as f:
+        config = json.load(f)
+    with open(tmp_path / "config.json", "w") as f:
+        json.dump(config, f)
+    torch.save({"generator": official.state_dict()}, tmp_path / "bigvgan_generator.pt",
+               _use_new_zipfile_serialization=False)
+    model = load_checkpoint(str(tmp_path), data_format="channels_first")
+    assert relative_error(run_ours(model, mel), run_official(official, mel)) <= RELATIVE
+
+
+NO_TORCH_SCRIPT = """
+import sys
+
+class NoTorch:  # every import of torch fails, as where it is not installed
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "torch":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+sys.meta_path.insert(0, NoTorch())
+import numpy as np, keras
+from upsample1d.bigvgan import load_checkpoint
+model = load_checkpoint(sys.argv[1], data_format="channels_first")
+np.save(sys.argv[3], np.asarray(keras.ops.convert_to_numpy(model(np.load(sys.argv[2])))))
+assert not any(name.split(".")[0] == "torch" for name in sys.modules)
+"""
+
+
+@pytest.mark.skipif(BACKEND != "jax", reason="runs once, in the JAX run (a JAX subprocess)")
+def test_load_checkpoint_without_torch(checkpoint, tmp_path):
+    directory, official, mel = checkpoint
+    np.save(tmp_path / "mel.npy", mel)
+    env = {**os.environ, "KERAS_BACKEND": "jax",
+           "PYTHONPATH": os.pathsep.join([REPO, os.environ.get("PYTHONPATH", "")])}
+    run = subprocess.run([sys.executable, "-c", NO_TORCH_SCRIPT, directory,
+                          str(tmp_path / "mel.npy"), str(tmp_path / "y.npy")], env=env,
+                         cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert relative_error(np.load(tmp_path / "y.npy"), run_official(official, mel)) <= RELATIVE

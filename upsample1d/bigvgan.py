@@ -38,7 +38,13 @@ from upsample1d.layers import (
 )
 from upsample1d.mel import bigvgan_mel
 from upsample1d.ops import kaiser_sinc_filter
-from upsample1d.vocoder import CONFIG_FILE, WEIGHTS_FILE, read_config, write_wav
+from upsample1d.vocoder import (
+    CONFIG_FILE,
+    WEIGHTS_FILE,
+    read_config,
+    read_torch_weights,
+    write_wav,
+)
 
 ACTIVATIONS = ("snake", "snakebeta")
 RESBLOCKS = ("1", "2")
@@ -559,16 +565,19 @@ def _torch():
     try:
         import torch
     except ImportError:
-        raise ImportError(f"reading and writing {WEIGHTS_FILE} needs PyTorch (any backend "
-                          "may run the model): pip install torch") from None
+        raise ImportError(f"writing {WEIGHTS_FILE} (or reading torch's legacy format) needs "
+                          "PyTorch (any backend may run the model): pip install torch"
+                          ) from None
     return torch
 
 
 def load_checkpoint(directory, data_format=None, upsampler_options=None, name="bigvgan"):
     """A :class:`BigVGAN` with the weights of the official checkpoint in ``directory`` (a
     local folder as ``bigvgan.BigVGAN.save_pretrained`` writes it, or as downloaded from the
-    hub: ``config.json`` and ``bigvgan_generator.pt``). Needs PyTorch to read the ``.pt``
-    file (loaded with ``weights_only=True``); reads nothing from the network. Weight norm,
+    hub: ``config.json`` and ``bigvgan_generator.pt``). The ``.pt`` file is read without
+    PyTorch (:func:`upsample1d.vocoder.read_torch_weights`: tensors and containers only, as
+    ``torch.load(weights_only=True)``); only torch's legacy format (before torch 1.6) needs
+    torch installed. Reads nothing from the network. Weight norm,
     present or removed, is folded. ValueError if the weights do not fit the config
     (:func:`from_state_dict`)."""
     model = bigvgan(read_config(directory), data_format=data_format,
@@ -576,7 +585,12 @@ def load_checkpoint(directory, data_format=None, upsampler_options=None, name="b
     path = os.path.join(directory, WEIGHTS_FILE)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no {WEIGHTS_FILE} in {directory!r}.")
-    checkpoint = _torch().load(path, map_location="cpu", weights_only=True)
+    try:
+        checkpoint = read_torch_weights(path)
+    except ValueError as error:  # torch's legacy format (before 1.6) needs torch itself
+        if "not in torch's zip format" not in str(error):
+            raise
+        checkpoint = _torch().load(path, map_location="cpu", weights_only=True)
     if not isinstance(checkpoint, dict) or "generator" not in checkpoint:
         found = sorted(checkpoint) if isinstance(checkpoint, dict) else type(checkpoint)
         raise ValueError(f"{path} holds no 'generator' state dict (found {found}).")

@@ -130,3 +130,74 @@ def summary(result, out_path):
             f"took {result['generate_s']:.2f} s on {result['backend']}, real-time factor "
             f"{result['rtf']:.3f} (below 1 is faster than real time; the first call includes "
             "compilation)")
+
+
+# --- torch's checkpoint format, read without torch -------------------------------------------
+#
+# torch.save writes a zip: <name>/data.pkl (a pickle whose tensors are calls of
+# torch._utils._rebuild_tensor_v2 on "persistent" storages) and <name>/data/<key> (the raw
+# little-endian bytes of each storage). The unpickler below resolves only those few globals,
+# as torch.load(weights_only=True) does, so a file cannot run code.
+
+_STORAGE_DTYPES = {"FloatStorage": np.float32, "DoubleStorage": np.float64,
+                   "HalfStorage": np.float16, "LongStorage": np.int64, "IntStorage": np.int32,
+                   "ShortStorage": np.int16, "CharStorage": np.int8, "ByteStorage": np.uint8,
+                   "BoolStorage": np.bool_}
+
+
+def _rebuild_tensor(storage, offset, size, stride, *_):
+    itemsize = storage.dtype.itemsize
+    view = np.lib.stride_tricks.as_strided(storage[offset:], tuple(size),
+                                           tuple(s * itemsize for s in stride))
+    return np.array(view)
+
+
+class _TorchUnpickler:
+    """A restricted unpickler for ``data.pkl`` of a torch zip checkpoint."""
+
+    GLOBALS = {("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
+               ("torch._utils", "_rebuild_parameter"): lambda data, *_: data}
+
+    def __new__(cls, file, archive, prefix):
+        import collections
+        import pickle
+
+        class Unpickler(pickle.Unpickler):
+            def find_class(self, module, name):
+                if (module, name) in cls.GLOBALS:
+                    return cls.GLOBALS[(module, name)]
+                if (module, name) == ("collections", "OrderedDict"):
+                    return collections.OrderedDict
+                if module == "torch" and name in _STORAGE_DTYPES:
+                    return _STORAGE_DTYPES[name]
+                raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a weights "
+                                             "file")
+
+            def persistent_load(self, pid):
+                _, dtype, key, _, _ = pid
+                return np.frombuffer(archive.read(f"{prefix}data/{key}"), dtype)
+
+        return Unpickler(file)
+
+
+def read_torch_weights(path):
+    """A checkpoint written by ``torch.save`` (the zip format, torch >= 1.6), read without
+    torch: nested dicts, lists and NumPy arrays in place of tensors. ValueError for another
+    format (torch's legacy one needs torch) or a file that holds anything but tensors and
+    containers."""
+    import pickle
+    import zipfile
+
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path!r} is not in torch's zip format (saved by torch < 1.6?): "
+                         "install torch to read it.")
+    with zipfile.ZipFile(path) as archive:
+        names = [n for n in archive.namelist() if n.endswith("data.pkl")]
+        if len(names) != 1:
+            raise ValueError(f"{path!r} is a zip but not a torch checkpoint (no data.pkl).")
+        prefix = names[0][:-len("data.pkl")]
+        with archive.open(names[0]) as f:
+            try:
+                return _TorchUnpickler(f, archive, prefix).load()
+            except (pickle.UnpicklingError, ValueError, TypeError) as error:
+                raise ValueError(f"cannot read {path!r} as tensors: {error}") from None
