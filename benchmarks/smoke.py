@@ -31,6 +31,7 @@ EXTRA = {
                    "transposed-native", "sinc", "seed"],
     "alias_free": ["--repeats", "1"],
     "resample": ["--budget", "0"],
+    "vocoder": ["--repeats", "1"],
 }
 
 

@@ -9,8 +9,9 @@ imported, else as soon as Keras is (the layers are Keras classes: defining them 
 Keras and its backend, which takes seconds). Until then ``import upsample1d`` imports no
 framework, so the ``upsample1d`` command answers ``--help`` at once. The submodules
 (``ops``, ``layers``, ``filters``, ``initializers``, ``kernels``, ``convert``, ``models``,
-``artifacts``, ``audio``, ``compare``, ``aliasing``) are imported on first use, e.g.
-``upsample1d.layers`` or ``from upsample1d.layers import Subpixel1D``.
+``artifacts``, ``audio``, ``compare``, ``aliasing``, ``bigvgan``, ``mel``, ``vocoder``) are
+imported on first use, e.g. ``upsample1d.layers`` or ``from upsample1d.layers import
+Subpixel1D``.
 """
 
 import importlib
@@ -21,9 +22,10 @@ import warnings
 
 __version__ = "0.2.0.dev0"
 
-_SUBMODULES = ("aliasing", "artifacts", "audio", "compare", "convert", "filters",
-               "initializers", "kernels", "layers", "models", "ops")
-# The modules whose import registers classes with Keras' serialization.
+_SUBMODULES = ("aliasing", "artifacts", "audio", "bigvgan", "compare", "convert", "filters",
+               "initializers", "kernels", "layers", "mel", "models", "ops", "vocoder")
+# The modules whose import registers classes with Keras' serialization (models imports
+# bigvgan, which imports mel: BigVGAN, AMPBlock1D, DilatedConv1D, MelSpectrogram).
 _REGISTERING = ("upsample1d.layers", "upsample1d.models")
 
 __all__ = ["__version__", *_SUBMODULES]

@@ -22,8 +22,8 @@ BACKENDS = ("jax", "torch", "tensorflow")  # the order of preference when none i
 
 DESCRIPTION = """\
 1-D upsampling layers on Keras 3 (JAX, TensorFlow, PyTorch): compare the upsampler families
-in the seed auto-encoder, measure how much activations alias (plain and alias-free), or train
-the auto-encoder a few steps."""
+in the seed auto-encoder, measure how much activations alias (plain and alias-free), train
+the auto-encoder a few steps, or vocode audio with a BigVGAN checkpoint."""
 
 EPILOG = """\
 The backend is --backend, else KERAS_BACKEND, else the first installed of jax, torch,
@@ -170,6 +170,28 @@ def _add_aliasing(sub):
     al.set_defaults(run=_aliasing, parser=al)
 
 
+def _add_vocode(sub):
+    vc = sub.add_parser(
+        "vocode", help="copy-synthesis with a BigVGAN checkpoint: in.wav -> mel -> generator "
+        "-> out.wav (or --mel file.npy -> out.wav)", description="Load an official BigVGAN "
+        "checkpoint directory (config.json and bigvgan_generator.pt, as the official package "
+        "saves it or as downloaded from the hub; nothing is downloaded here), compute the mel "
+        "spectrogram of in.wav with BigVGAN's front end, run the generator on the chosen "
+        "backend and write out.wav (16-bit PCM). With --mel, vocode a mel .npy instead "
+        "(BigVGAN's layout: (num_mels, frames) or (1, num_mels, frames)). Progress on "
+        "stderr; the result and the real-time factor on stdout.")
+    vc.add_argument("--checkpoint", required=True, metavar="DIR",
+                    help="checkpoint directory with config.json and bigvgan_generator.pt")
+    vc.add_argument("--mel", type=_audio_file, metavar="FILE.npy",
+                    help="vocode this mel spectrogram instead of an input WAV")
+    vc.add_argument("--resample", action="store_true",
+                    help="resample an input WAV whose rate differs from the checkpoint's "
+                    "sampling_rate (scipy); without it such a file is refused")
+    vc.add_argument("paths", nargs="+", metavar="in.wav out.wav",
+                    help="input WAV (PCM; mixed to mono) and output WAV; only out.wav with --mel")
+    vc.set_defaults(run=_vocode, parser=vc)
+
+
 def build_parser():
     """The argument parser (imports no framework)."""
     parser = _Parser(prog="upsample1d", description=DESCRIPTION, epilog=EPILOG)
@@ -183,6 +205,7 @@ def build_parser():
     _add_compare(sub)
     _add_aliasing(sub)
     _add_autoencoder(sub)
+    _add_vocode(sub)
     return parser
 
 
@@ -354,6 +377,36 @@ def _autoencoder(args):
     _start(args.backend, compare.ConsoleProgress(sys.stderr))
     compare.autoencoder_demo(args.steps, args.batch, args.length, args.factor, args.seed,
                              say=lambda line: print(line, flush=True))
+    return 0
+
+
+def _vocode(args):
+    from upsample1d import vocoder
+
+    wanted = 1 if args.mel else 2
+    if len(args.paths) != wanted:
+        args.parser.error("give in.wav and out.wav" if wanted == 2 else
+                          "with --mel, give only out.wav")
+    *inputs, out = args.paths
+    progress = compare.ConsoleProgress(sys.stderr)
+    try:
+        config = vocoder.checkpoint_config(args.checkpoint)
+        if inputs and not os.path.isfile(inputs[0]):
+            raise ValueError(f"no such file: {inputs[0]!r}")
+        audio = mel = None
+        if args.mel:
+            mel = vocoder.read_mel(args.mel, config.get("num_mels"))
+        else:
+            audio = vocoder.prepare_audio(inputs[0], config, args.resample, progress.stage)
+        if os.path.dirname(out):
+            os.makedirs(os.path.dirname(out), exist_ok=True)
+    except (FileNotFoundError, OSError) as error:
+        raise ValueError(str(error)) from None
+    _start(args.backend, progress)
+    from upsample1d.bigvgan import copy_synthesis
+
+    result = copy_synthesis(args.checkpoint, out, audio=audio, mel=mel, status=progress.stage)
+    print(vocoder.summary(result, out), flush=True)
     return 0
 
 

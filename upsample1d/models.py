@@ -3,9 +3,12 @@
 - :func:`autoencoder`: the seed article's small audio auto-encoder (one down/up step).
 - :func:`demucs_like`: a Demucs-style U-Net (Defossez et al. 2019) with a choice of decoder
   upsampler, the model of Pons et al. (2021)'s upsampler comparison.
+- :func:`bigvgan`: NVIDIA's BigVGAN vocoder generator from its official config
+  (:mod:`upsample1d.bigvgan`, which also reads and writes the official checkpoints).
 
-Both are channels_last Keras functional models, built from registered layers only, so they
-save and load as ``.keras`` files with ``safe_mode=True``.
+The first two are channels_last Keras functional models, built from registered layers only,
+so they save and load as ``.keras`` files with ``safe_mode=True``; so does BigVGAN (a
+registered subclassed model, either data format).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import warnings
 import keras
 
 from upsample1d import _validation as check
+from upsample1d.bigvgan import bigvgan  # noqa: F401  (public here: upsample1d.models.bigvgan)
 from upsample1d.layers import (
     DOWNSAMPLERS,
     UPSAMPLERS,

@@ -1,0 +1,415 @@
+"""BigVGAN (upsample1d.bigvgan) against the official generator (PyPI ``bigvgan==2.4.1``, torch,
+``use_cuda_kernel=False``), randomly initialised in the shapes of the published configs.
+
+Parity criterion (the issue's): ``max |ours - official| <= 1e-5 * max |official|`` in float32,
+on the same mel input (the official mel of synthetic harmonic audio). In float64, with the
+official filters replaced by the exact ones, the two agree to ~1e-9: the mapping is exact and
+what remains in float32 is rounding (the official float32 output is itself ~6e-7 from its own
+float64 output).
+"""
+
+import copy
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+from conftest import BACKEND, has_module
+
+from upsample1d.audio import synthetic_audio
+from upsample1d.bigvgan import (
+    AMPBlock1D,
+    BigVGAN,
+    DilatedConv1D,
+    bigvgan,
+    check_config,
+    from_state_dict,
+    load_checkpoint,
+    save_checkpoint,
+    state_dict,
+)
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("bigvgan", reason="the official package: bigvgan==2.4.1 (--no-deps)")
+
+from helpers_bigvgan import (  # noqa: E402
+    CONFIGS,
+    mel_of,
+    official_generator,
+    reduced,
+    run_official,
+    to_parametrizations,
+    write_checkpoint,
+)
+
+pytestmark = pytest.mark.filterwarnings(  # the official package uses torch's old weight norm
+    "ignore:`torch.nn.utils.weight_norm` is deprecated:FutureWarning")
+RELATIVE = 1e-5
+FRAMES = 6
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def relative_error(got, expected):
+    return float(np.abs(got - expected).max() / np.abs(expected).max())
+
+
+def mel_for(config, frames=FRAMES, batch=1, seed=3):
+    audio = synthetic_audio(batch, config["hop_size"] * frames, config["sampling_rate"],
+                            seed=seed)[..., 0]
+    return mel_of(audio, config)
+
+
+def run_ours(model, mel):
+    """Our model's output as channels_first NumPy, from a channels_first mel."""
+    cf = model.data_format == "channels_first"
+    y = keras.ops.convert_to_numpy(model(mel if cf else np.transpose(mel, (0, 2, 1))))
+    return np.asarray(y if cf else np.transpose(y, (0, 2, 1)))
+
+
+# weight norm present with channels_first, removed with channels_last: each config both ways
+CASES = [(name, wn, "channels_first" if wn else "channels_last")
+         for name in CONFIGS for wn in (True, False)]
+
+
+@pytest.mark.parametrize("name, weight_norm, data_format", CASES)
+def test_parity_with_official(name, weight_norm, data_format):
+    config = reduced(name, channels=64)
+    mel = mel_for(config)
+    official = official_generator(config, seed=1, weight_norm=weight_norm, probe=mel)
+    expected = run_official(official, mel)
+    model = from_state_dict(bigvgan(config, data_format=data_format), official.state_dict())
+    got = run_ours(model, mel)
+    assert got.shape == expected.shape == (1, 1, FRAMES * model.hop_size)
+    assert relative_error(got, expected) <= RELATIVE
+
+
+def test_parity_with_parametrized_weight_norm():
+    """torch's newer weight norm (``parametrizations.weight.original0/1``) loads the same."""
+    config = reduced("bigvgan_v2_24khz_100band_256x", channels=64, resblock="2")
+    mel = mel_for(config)
+    official = to_parametrizations(official_generator(config, seed=5, probe=mel))
+    weights = official.state_dict()
+    assert any(".parametrizations.weight.original1" in key for key in weights)
+    model = from_state_dict(bigvgan(config, data_format="channels_first"), weights)
+    assert relative_error(run_ours(model, mel), run_official(official, mel)) <= RELATIVE
+
+
+@pytest.mark.parametrize("activation, tanh", [("snake", True), ("snakebeta", False)])
+def test_parity_snake_and_linear_scale(activation, tanh):
+    """Snake (one parameter), linear-scale parameters, AMPBlock2, tanh and bias at the end."""
+    config = reduced("bigvgan_22khz_80band", channels=32, upsample_rates=[4, 2],
+                     upsample_kernel_sizes=[8, 4], activation=activation,
+                     snake_logscale=False, resblock="2", use_tanh_at_final=tanh,
+                     use_bias_at_final=True)
+    mel = mel_for(config)
+    official = official_generator(config, seed=2, probe=mel)
+    model = from_state_dict(bigvgan(config, data_format="channels_last"),
+                            official.state_dict())
+    assert relative_error(run_ours(model, mel), run_official(official, mel)) <= RELATIVE
+
+
+@pytest.mark.skipif(BACKEND == "jax" and not keras.config.floatx() == "float64"
+                    and not __import__("jax").config.jax_enable_x64,
+                    reason="JAX holds float64 only with jax_enable_x64")
+def test_float64_mapping_is_exact():
+    """In float64 with identical filters the two generators agree to ~1e-9 of the peak: no
+    weight, tap or padding is off (one would show as an O(1) difference)."""
+    from upsample1d.ops import kaiser_sinc_filter
+
+    config = reduced("bigvgan_v2_44khz_128band_512x", channels=64)
+    mel = mel_for(config)
+    official = official_generator(config, seed=4, weight_norm=False, probe=mel)
+    reference = copy.deepcopy(official).double()
+    exact = torch.from_numpy(kaiser_sinc_filter(0.25, 0.3, 12)).reshape(1, 1, 12)
+    with torch.no_grad():
+        for _, buffer in reference.named_buffers():
+            buffer.copy_(exact)
+        expected = reference(torch.from_numpy(mel).double()).numpy()
+    model = from_state_dict(bigvgan(config, data_format="channels_first", dtype="float64"),
+                            official.state_dict())
+    got = run_ours(model, mel.astype(np.float64))
+    assert got.dtype == np.float64
+    assert relative_error(got, expected) < 1e-8
+
+
+@pytest.mark.slow  # 112 M parameters in both frameworks
+def test_parity_full_width():
+    config = CONFIGS["bigvgan_v2_24khz_100band_256x"]
+    mel = mel_for(config, frames=4, batch=1)
+    official = official_generator(config, seed=6, probe=mel)
+    model = from_state_dict(bigvgan(config, data_format="channels_first"),
+                            official.state_dict())
+    assert relative_error(run_ours(model, mel), run_official(official, mel)) <= RELATIVE
+
+
+# --- checkpoint directories -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    """A random official checkpoint directory (weight norm), its generator and a mel."""
+    directory = str(tmp_path_factory.mktemp("bigvgan") / "official")
+    config = reduced("bigvgan_v2_24khz_100band_256x", channels=64)
+    mel = mel_for(config)
+    official = write_checkpoint(directory, config, seed=7, probe=mel)
+    return directory, official, mel
+
+
+def test_load_checkpoint_directory(checkpoint):
+    directory, official, mel = checkpoint
+    model = load_checkpoint(directory, data_format="channels_first")
+    assert model.hparams["sampling_rate"] == 24000  # the mel fields are kept
+    assert relative_error(run_ours(model, mel), run_official(official, mel)) <= RELATIVE
+
+
+@pytest.mark.parametrize("weight_norm", [True, False])
+def test_save_then_official_loads(checkpoint, tmp_path, weight_norm):
+    """load -> save -> the official code loads it -> the same output."""
+    from bigvgan.bigvgan import BigVGAN as Official
+
+    directory, official, mel = checkpoint
+    model = load_checkpoint(directory, data_format="channels_last")
+    save_checkpoint(model, str(tmp_path), weight_norm=weight_norm)
+    weights = torch.load(tmp_path / "bigvgan_generator.pt", weights_only=True)["generator"]
+    assert any(key.endswith("weight_g") for key in weights) == weight_norm
+    if weight_norm:  # the official training code loads it strictly, weight norm and all
+        reloaded = Official(official.h)
+        reloaded.load_state_dict(weights)
+    else:
+        reloaded = Official.from_pretrained(str(tmp_path))  # local: no network
+    reloaded.eval()
+    expected = run_official(official, mel)
+    assert relative_error(run_official(reloaded, mel), expected) <= RELATIVE
+    with open(tmp_path / "config.json") as f:
+        assert json.load(f) == model.hparams
+
+
+def test_state_dict_round_trip_is_exact(checkpoint):
+    directory, _, _ = checkpoint
+    model = load_checkpoint(directory)
+    weights = state_dict(model)
+    again = from_state_dict(bigvgan(model.hparams), weights)
+    for a, b in zip(model.weights, again.weights, strict=True):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(a),
+                                      keras.ops.convert_to_numpy(b))
+
+
+def test_refuses_a_checkpoint_that_does_not_fit(checkpoint):
+    _, official, _ = checkpoint
+    weights = {k: v.numpy() for k, v in official.state_dict().items()}
+    model = bigvgan(reduced("bigvgan_v2_24khz_100band_256x", channels=64))
+    missing = {k: v for k, v in weights.items() if not k.startswith("conv_post.")}
+    with pytest.raises(ValueError, match=r"missing conv_post\.weight \(this config expects "
+                                         r"shape \(1, 1, 7\)\)"):
+        from_state_dict(model, missing)
+    extra = {**weights, "conv_post.bias": np.zeros(1, np.float32)}
+    with pytest.raises(ValueError, match=r"unexpected conv_post\.bias \(shape \(1,\)\)"):
+        from_state_dict(model, extra)
+    wrong = {**weights, "ups.0.0.bias": np.zeros(5, np.float32)}
+    with pytest.raises(ValueError, match=r"ups\.0\.0\.bias: the checkpoint has shape \(5,\), "
+                                         r"this config expects \(32,\)"):
+        from_state_dict(model, wrong)
+    wider = bigvgan(reduced("bigvgan_v2_24khz_100band_256x", channels=128))
+    with pytest.raises(ValueError, match=r"conv_pre\.weight: the checkpoint has shape "
+                                         r"\(64, 100, 7\), this config expects \(128, 100, 7\)"):
+        from_state_dict(wider, weights)
+    bad_filter = {**weights, "activation_post.upsample.filter": np.zeros((1, 1, 12))}
+    with pytest.raises(ValueError, match="activation_post.upsample.filter is not BigVGAN's"):
+        from_state_dict(model, bad_filter)
+
+
+def test_refuses_missing_files(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no config.json"):
+        load_checkpoint(str(tmp_path))
+    with open(tmp_path / "config.json", "w") as f:
+        json.dump(reduced("bigvgan_22khz_80band", channels=64), f)
+    with pytest.raises(FileNotFoundError, match="no bigvgan_generator.pt"):
+        load_checkpoint(str(tmp_path))
+    torch.save({"model": {}}, tmp_path / "bigvgan_generator.pt")
+    with pytest.raises(ValueError, match="holds no 'generator' state dict"):
+        load_checkpoint(str(tmp_path))
+
+
+# --- the model --------------------------------------------------------------------------------
+
+def small_config(**changes):
+    return {"num_mels": 12, "upsample_rates": [4, 2], "upsample_kernel_sizes": [8, 4],
+            "upsample_initial_channel": 16, "resblock": "1", "resblock_kernel_sizes": [3, 5],
+            "resblock_dilation_sizes": [[1, 3], [1, 3]], "activation": "snakebeta",
+            "snake_logscale": True, **changes}
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"num_mels": None}, "lacks the field"),
+    ({"upsample_kernel_sizes": [8]}, "same length"),
+    ({"upsample_kernel_sizes": [7, 4]}, "k - u even"),
+    ({"upsample_kernel_sizes": [2, 4]}, "k >= u"),
+    ({"upsample_initial_channel": 2}, "no channel"),
+    ({"resblock": "3"}, "resblock"),
+    ({"resblock_kernel_sizes": [3, 4]}, "must be odd"),
+    ({"resblock_dilation_sizes": [[1, 3]]}, "one per resblock kernel size"),
+    ({"activation": "relu"}, "activation"),
+    ({"snake_logscale": "yes"}, "true or false"),
+    ({"upsample_rates": []}, "non-empty list"),
+])
+def test_config_errors(changes, message):
+    config = small_config(**changes)
+    if changes.get("num_mels", 0) is None:
+        del config["num_mels"]
+    with pytest.raises((ValueError, TypeError), match=message):
+        check_config(config)
+
+
+def test_defaults_and_kept_fields():
+    c = check_config({**small_config(), "sampling_rate": 16000, "resblock": 2})
+    assert c["use_tanh_at_final"] is True and c["use_bias_at_final"] is True
+    assert c["sampling_rate"] == 16000 and c["resblock"] == "2"
+
+
+def test_layers_and_shapes():
+    model = bigvgan(small_config(), data_format="channels_last")
+    assert isinstance(model, BigVGAN) and model.hop_size == 8
+    assert all(type(up).__name__ == "TransposedConvUpsample1D" for up in model.ups)
+    assert len(model.resblocks) == 4 and all(isinstance(b, AMPBlock1D) for b in model.resblocks)
+    assert isinstance(model.conv_pre, DilatedConv1D)
+    y = model(np.zeros((1, 5, 12), np.float32))
+    assert tuple(y.shape) == (1, 40, 1)
+    with pytest.raises(ValueError, match="expects 12 mel channels"):
+        model.build((None, None, 13))
+
+
+def test_other_upsampler_for_training():
+    model = bigvgan(small_config(), data_format="channels_first", upsampler="nearest")
+    assert tuple(model(np.zeros((2, 12, 3), np.float32)).shape) == (2, 1, 24)
+    with pytest.raises(ValueError, match="only upsampler='transposed'"):
+        state_dict(model)
+
+
+def test_trains():
+    model = bigvgan(small_config(), data_format="channels_last")
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 6, 12)).astype(np.float32)
+    y = 0.5 * np.sin(np.arange(48) / 3.0)[None, :, None].repeat(2, 0).astype(np.float32)
+    losses = model.fit(x, y, epochs=3, verbose=0).history["loss"]
+    assert np.all(np.isfinite(losses)) and losses[-1] < losses[0]
+
+
+# --- .keras files -----------------------------------------------------------------------------
+
+NEXT = {"jax": "tensorflow", "tensorflow": "torch", "torch": "jax"}
+LOAD_SCRIPT = """
+import sys, numpy as np, keras
+import upsample1d.bigvgan  # registers the classes
+model = keras.saving.load_model(sys.argv[1], safe_mode=True)
+np.save(sys.argv[3], np.asarray(keras.ops.convert_to_numpy(model(np.load(sys.argv[2])))))
+"""
+
+
+@pytest.fixture(scope="module")
+def saved_keras(tmp_path_factory, checkpoint):
+    directory, _, mel = checkpoint
+    model = load_checkpoint(directory, data_format="channels_first")
+    path = tmp_path_factory.mktemp("keras") / f"bigvgan_{BACKEND}.keras"
+    model.save(path)
+    np.save(path.parent / "mel.npy", mel)
+    return path, mel, run_ours(model, mel)
+
+
+def test_keras_file_same_backend(saved_keras):
+    path, mel, expected = saved_keras
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    assert isinstance(loaded, BigVGAN) and loaded.hparams["hop_size"] == 256
+    np.testing.assert_array_equal(run_ours(loaded, mel), expected)
+
+
+def test_keras_file_other_backend(saved_keras):
+    """Saved here, loaded on the next backend of the cycle jax -> tensorflow -> torch -> jax:
+    the three runs of the suite cover every backend as the writer and as the reader."""
+    other = NEXT[BACKEND]
+    if not has_module(other):
+        pytest.skip(f"{other} is not installed")
+    path, _, expected = saved_keras
+    out = path.parent / "other.npy"
+    env = {**os.environ, "KERAS_BACKEND": other, "TF_CPP_MIN_LOG_LEVEL": "2",
+           "PYTHONPATH": os.pathsep.join([REPO, os.environ.get("PYTHONPATH", "")])}
+    run = subprocess.run([sys.executable, "-c", LOAD_SCRIPT, str(path),
+                          str(path.parent / "mel.npy"), str(out)], env=env, cwd=REPO,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert relative_error(np.load(out), expected) <= RELATIVE
+
+
+# --- the .pt file without torch ---------------------------------------------------------------
+
+def test_reads_torch_files_without_torch(checkpoint, tmp_path):
+    """The zip reader gives what torch.load gives, for the checkpoint and for views, strides,
+    integer and boolean tensors; it refuses any other global, and the legacy format."""
+    from upsample1d.vocoder import read_torch_weights
+
+    directory, official, _ = checkpoint
+    path = os.path.join(directory, "bigvgan_generator.pt")
+    ours = read_torch_weights(path)["generator"]
+    theirs = torch.load(path, weights_only=True)["generator"]
+    assert list(ours) == list(theirs)
+    for key, value in theirs.items():
+        np.testing.assert_array_equal(ours[key], value.numpy())
+    odd = {"view": torch.arange(10.0)[3:7], "t": torch.randn(3, 4).t(),
+           "int": torch.arange(5), "bool": torch.tensor([True, False]),
+           "double": torch.randn(2, dtype=torch.float64), "list": [torch.ones(2), 3]}
+    torch.save(odd, tmp_path / "odd.pt")
+    read = read_torch_weights(tmp_path / "odd.pt")
+    for key in ("view", "t", "int", "bool", "double"):
+        np.testing.assert_array_equal(read[key], odd[key].numpy())
+        assert read[key].dtype == odd[key].numpy().dtype
+    assert read["list"][1] == 3
+    torch.save({"x": torch.nn.Linear(2, 2)}, tmp_path / "module.pt")
+    with pytest.raises(ValueError, match="is not allowed in a weights file"):
+        read_torch_weights(tmp_path / "module.pt")
+    torch.save({"x": torch.ones(2)}, tmp_path / "legacy.pt", _use_new_zipfile_serialization=False)
+    with pytest.raises(ValueError, match="not in torch's zip format"):
+        read_torch_weights(tmp_path / "legacy.pt")
+
+
+def test_load_checkpoint_reads_the_legacy_format_with_torch(checkpoint, tmp_path):
+    directory, official, mel = checkpoint
+    with open(os.path.join(directory, "config.json")) as f:
+        config = json.load(f)
+    with open(tmp_path / "config.json", "w") as f:
+        json.dump(config, f)
+    torch.save({"generator": official.state_dict()}, tmp_path / "bigvgan_generator.pt",
+               _use_new_zipfile_serialization=False)
+    model = load_checkpoint(str(tmp_path), data_format="channels_first")
+    assert relative_error(run_ours(model, mel), run_official(official, mel)) <= RELATIVE
+
+
+NO_TORCH_SCRIPT = """
+import sys
+
+class NoTorch:  # every import of torch fails, as where it is not installed
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "torch":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+sys.meta_path.insert(0, NoTorch())
+import numpy as np, keras
+from upsample1d.bigvgan import load_checkpoint
+model = load_checkpoint(sys.argv[1], data_format="channels_first")
+np.save(sys.argv[3], np.asarray(keras.ops.convert_to_numpy(model(np.load(sys.argv[2])))))
+assert not any(name.split(".")[0] == "torch" for name in sys.modules)
+"""
+
+
+@pytest.mark.skipif(BACKEND != "jax", reason="runs once, in the JAX run (a JAX subprocess)")
+def test_load_checkpoint_without_torch(checkpoint, tmp_path):
+    directory, official, mel = checkpoint
+    np.save(tmp_path / "mel.npy", mel)
+    env = {**os.environ, "KERAS_BACKEND": "jax",
+           "PYTHONPATH": os.pathsep.join([REPO, os.environ.get("PYTHONPATH", "")])}
+    run = subprocess.run([sys.executable, "-c", NO_TORCH_SCRIPT, directory,
+                          str(tmp_path / "mel.npy"), str(tmp_path / "y.npy")], env=env,
+                         cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert relative_error(np.load(tmp_path / "y.npy"), run_official(official, mel)) <= RELATIVE
