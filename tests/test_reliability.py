@@ -12,6 +12,7 @@ import pytest
 from conftest import BACKEND, to_backend, to_numpy
 
 import backends
+import upsample1d.bigvgan as bigvgan_module
 import upsample1d.layers as layers_module
 from upsample1d.layers import (
     AliasFreeActivation1D,
@@ -48,6 +49,8 @@ WEIGHTED = {
     "Downsample1D": lambda df: Downsample1D(3, 2, method="average", data_format=df),
     "Snake1D": lambda df: Snake1D(data_format=df),
     "AliasFreeActivation1D-snake": lambda df: AliasFreeActivation1D("snake", data_format=df),
+    "DilatedConv1D": lambda df: bigvgan_module.DilatedConv1D(3, 3, 2, data_format=df),
+    "AMPBlock1D": lambda df: bigvgan_module.AMPBlock1D(2, data_format=df),
 }
 
 
@@ -59,12 +62,15 @@ def _input(channels, data_format, time=16, dtype="float32"):
 def test_every_public_layer_with_weights_is_in_the_channel_check():
     """A new layer with weights must join WEIGHTED (and so the channel check below)."""
     covered = {type(make("channels_last")).__name__ for make in WEIGHTED.values()}
-    for name in layers_module.__all__:
-        cls = getattr(layers_module, name)
+    public = [(layers_module, name) for name in layers_module.__all__]
+    public += [(bigvgan_module, name) for name in ("DilatedConv1D", "AMPBlock1D")]
+    for module, name in public:
+        cls = getattr(module, name)
         if not (inspect.isclass(cls) and issubclass(cls, keras.layers.Layer)):
             continue
         params = inspect.signature(cls).parameters
-        args = {"activation": ["snake"], "filters": [3, 2], "block_size": [2], "up": [3, 2]}
+        args = {"channels": [4], "activation": ["snake"], "filters": [3, 2], "block_size": [2],
+                "up": [3, 2]}
         layer = cls(*next((v for k, v in args.items() if k in params), []))
         layer.build((2, 16, 4))
         if layer.weights:

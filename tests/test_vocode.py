@@ -67,7 +67,8 @@ def test_refuses_what_is_not_a_wav(tmp_path):
 
 
 def test_rate_is_checked_or_resampled(tmp_path, checkpoint):
-    pytest.importorskip("scipy")
+    """Another rate is refused, or resampled by resample_1d ("hq"): a tone keeps its
+    frequency and level."""
     _, config = checkpoint
     audio = synthetic_audio(1, 16000, 16000)[0, :, 0]
     vocoder.write_wav(tmp_path / "in.wav", audio, 16000)
@@ -77,6 +78,12 @@ def test_rate_is_checked_or_resampled(tmp_path, checkpoint):
     said = []
     resampled = vocoder.prepare_audio(str(tmp_path / "in.wav"), config, True, said.append)
     assert resampled.shape == (22050,) and "from 16000 Hz to 22050 Hz" in said[0]
+    assert "resample_1d" in said[0]
+    tone = 0.5 * np.sin(2 * np.pi * 1000 * np.arange(16000) / 16000)
+    vocoder.write_wav(tmp_path / "tone.wav", tone, 16000)
+    out = vocoder.prepare_audio(str(tmp_path / "tone.wav"), config, True)
+    expected = 0.5 * np.sin(2 * np.pi * 1000 * np.arange(22050) / 22050)
+    assert np.abs(out - expected)[2000:-2000].max() < 1e-3  # 16-bit WAV in, edges aside
 
 
 def test_mel_file_layout(tmp_path):

@@ -128,13 +128,14 @@ def _swap(x):
     return ops.transpose(x, (0, 2, 1))
 
 
-def conv(x, kernel, padding="valid", data_format="channels_last", strides=1):
+def conv(x, kernel, padding="valid", data_format="channels_last", strides=1, dilation_rate=1):
     """``keras.ops.conv`` for rank-3 ``x``; channels_first runs as channels_last where the
     backend's CPU kernels cannot run it (TensorFlow without oneDNN)."""
     if _needs_nwc(data_format):
         return _swap(ops.conv(_swap(x), kernel, strides=strides, padding=padding,
-                              data_format="channels_last"))
-    return ops.conv(x, kernel, strides=strides, padding=padding, data_format=data_format)
+                              data_format="channels_last", dilation_rate=dilation_rate))
+    return ops.conv(x, kernel, strides=strides, padding=padding, data_format=data_format,
+                    dilation_rate=dilation_rate)
 
 
 def conv_transpose(x, kernel, strides, padding="same", data_format="channels_last"):

@@ -28,6 +28,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from upsample1d import _backend
 from upsample1d import _validation as check
 from upsample1d.layers import (
     UPSAMPLERS,
@@ -36,6 +37,7 @@ from upsample1d.layers import (
     TransposedConvUpsample1D,
     Upsample1D,
 )
+from upsample1d.layers._base import Layer, pin_channels
 from upsample1d.mel import bigvgan_mel
 from upsample1d.ops import kaiser_sinc_filter
 from upsample1d.vocoder import (
@@ -111,7 +113,7 @@ def check_config(config):
 
 
 @keras.saving.register_keras_serializable(package="upsample1d")
-class DilatedConv1D(keras.layers.Layer):
+class DilatedConv1D(Layer):
     """A stride-1 convolution with ``padding="same"`` and a dilation, channels_first or
     channels_last: ``out[t] = sum_k x[t + (k - (K - 1) // 2) * d] @ kernel[k] + bias`` (zeros
     outside), i.e. torch's ``Conv1d(C_in, filters, K, dilation=d, padding=(K - 1) * d // 2)``
@@ -145,11 +147,7 @@ class DilatedConv1D(keras.layers.Layer):
         self.input_spec = keras.layers.InputSpec(ndim=3)
 
     def build(self, input_shape):
-        input_shape = check.rank3_shape(input_shape, "DilatedConv1D")
-        channels = input_shape[check.channel_axis(self.data_format)]
-        if channels is None:
-            raise ValueError(f"DilatedConv1D needs a known channel dimension, got input shape "
-                             f"{input_shape} ({self.data_format}).")
+        channels = pin_channels(self, input_shape, self.data_format)
         keras_shape = (self.kernel_size, channels, self.filters)
 
         def initializer(shape, dtype=None):  # fans as for Keras' (K, C_in, filters) layout
@@ -164,7 +162,8 @@ class DilatedConv1D(keras.layers.Layer):
 
     def call(self, inputs):
         kernel = ops.transpose(self.kernel, (2, 1, 0))
-        y = _conv(inputs, kernel, self.dilation_rate, self.data_format)
+        y = _backend.conv(inputs, kernel, padding="same", data_format=self.data_format,
+                          dilation_rate=self.dilation_rate)
         if self.bias is None:
             return y
         shape = (1, 1, -1) if self.data_format == "channels_last" else (1, -1, 1)
@@ -182,20 +181,6 @@ class DilatedConv1D(keras.layers.Layer):
                 "kernel_initializer": keras.initializers.serialize(self.kernel_initializer)}
 
 
-def _conv(x, kernel, dilation, data_format):
-    """``keras.ops.conv`` with ``padding="same"`` and a dilation; channels_first is routed as
-    :mod:`upsample1d._backend` routes the package's convolutions (TensorFlow's CPU kernels
-    without oneDNN run only NWC). TODO(lead): a ``dilation_rate`` argument of
-    ``_backend.conv`` would replace this function."""
-    from upsample1d import _backend  # the predicate only: the branch stays in _backend
-
-    if _backend._needs_nwc(data_format):
-        y = ops.conv(ops.transpose(x, (0, 2, 1)), kernel, padding="same",
-                     dilation_rate=dilation, data_format="channels_last")
-        return ops.transpose(y, (0, 2, 1))
-    return ops.conv(x, kernel, padding="same", dilation_rate=dilation, data_format=data_format)
-
-
 def _snake(activation, logscale, data_format, name, dtype):
     snake = Snake1D(use_beta=activation == "snakebeta", alpha_logscale=logscale,
                     data_format=data_format, name=f"{name}_snake", dtype=dtype)
@@ -205,7 +190,7 @@ def _snake(activation, logscale, data_format, name, dtype):
 
 
 @keras.saving.register_keras_serializable(package="upsample1d")
-class AMPBlock1D(keras.layers.Layer):
+class AMPBlock1D(Layer):
     """BigVGAN's anti-aliased multi-periodicity residual block (``AMPBlock1`` / ``AMPBlock2``).
 
     ``variant="1"``: for each dilation ``d``,

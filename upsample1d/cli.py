@@ -186,7 +186,7 @@ def _add_vocode(sub):
                     help="vocode this mel spectrogram instead of an input WAV")
     vc.add_argument("--resample", action="store_true",
                     help="resample an input WAV whose rate differs from the checkpoint's "
-                    "sampling_rate (scipy); without it such a file is refused")
+                    "sampling_rate (resample_1d, quality hq); without it such a file is refused")
     vc.add_argument("paths", nargs="+", metavar="in.wav out.wav",
                     help="input WAV (PCM; mixed to mono) and output WAV; only out.wav with --mel")
     vc.set_defaults(run=_vocode, parser=vc)
@@ -393,16 +393,18 @@ def _vocode(args):
         config = vocoder.checkpoint_config(args.checkpoint)
         if inputs and not os.path.isfile(inputs[0]):
             raise ValueError(f"no such file: {inputs[0]!r}")
-        audio = mel = None
+        mel = None
         if args.mel:
             mel = vocoder.read_mel(args.mel, config.get("num_mels"))
-        else:
-            audio = vocoder.prepare_audio(inputs[0], config, args.resample, progress.stage)
+        else:  # the rate is checked before the backend starts
+            vocoder.read_audio(inputs[0], config, args.resample)
         if os.path.dirname(out):
             os.makedirs(os.path.dirname(out), exist_ok=True)
     except (FileNotFoundError, OSError) as error:
         raise ValueError(str(error)) from None
     _start(args.backend, progress)
+    audio = None if args.mel else vocoder.prepare_audio(inputs[0], config, args.resample,
+                                                        progress.stage)
     from upsample1d.bigvgan import copy_synthesis
 
     result = copy_synthesis(args.checkpoint, out, audio=audio, mel=mel, status=progress.stage)

@@ -10,7 +10,6 @@ Keras starts.
 from __future__ import annotations
 
 import json
-import math
 import os
 import wave
 
@@ -57,15 +56,20 @@ def write_wav(path, audio, rate):
         f.writeframes(pcm.tobytes())
 
 
+RESAMPLE_QUALITY = "hq"  # the preset of resample_1d for an input at another rate
+
+
 def resample(audio, rate, target):
-    """``audio`` from ``rate`` to ``target`` Hz with ``scipy.signal.resample_poly``."""
-    try:
-        from scipy.signal import resample_poly
-    except ImportError:
-        raise ImportError('resampling needs scipy: pip install "upsample1d[analysis]"'
-                          ) from None
-    g = math.gcd(int(rate), int(target))
-    return resample_poly(audio, target // g, rate // g).astype(np.float32)
+    """Mono float32 ``audio`` from ``rate`` to ``target`` Hz with
+    :func:`upsample1d.ops.resample_1d` (quality :data:`RESAMPLE_QUALITY`, replicated edges).
+    Imports Keras: call it once the backend runs."""
+    import keras
+
+    from upsample1d.ops import resample_1d
+
+    y = resample_1d(np.asarray(audio, np.float32)[None, :, None], int(target), int(rate),
+                    RESAMPLE_QUALITY, edge="replicate")
+    return np.asarray(keras.ops.convert_to_numpy(y), np.float32)[0, :, 0]
 
 
 def read_config(directory):
@@ -91,21 +95,33 @@ def checkpoint_config(directory):
     return config
 
 
-def prepare_audio(path, config, allow_resample, say=None):
-    """The input WAV as float32 at the config's ``sampling_rate``: resampled when
-    ``allow_resample``, else refused (ValueError) if the rates differ."""
+def read_audio(path, config, allow_resample):
+    """``(audio, rate)``: the input WAV as float32 and its rate, checked against the config's
+    ``sampling_rate``: another rate is refused (ValueError) unless ``allow_resample``.
+    Imports no framework (the command checks its inputs before starting one)."""
     audio, rate = read_wav(path)
     target = config.get("sampling_rate")
     if target is None:
         raise ValueError("the checkpoint's config.json has no sampling_rate: cannot check the "
                          "input's rate.")
+    if rate != target and not allow_resample:
+        raise ValueError(f"{path!r} is {rate} Hz but the checkpoint expects {target} Hz: "
+                         f"pass --resample to resample it (upsample1d's resample_1d, "
+                         f"quality {RESAMPLE_QUALITY!r}), or convert it first, e.g. "
+                         f"`sox {path} -r {target} in_{target}.wav`.")
+    return audio, rate
+
+
+def prepare_audio(path, config, allow_resample, say=None):
+    """The input WAV as float32 at the config's ``sampling_rate`` (:func:`read_audio`, then
+    :func:`resample` where the rates differ, said through ``say``), at most 1 in magnitude.
+    Imports Keras when it resamples."""
+    audio, rate = read_audio(path, config, allow_resample)
+    target = config["sampling_rate"]
     if rate != target:
-        if not allow_resample:
-            raise ValueError(f"{path!r} is {rate} Hz but the checkpoint expects {target} Hz: "
-                             "pass --resample to resample it (scipy), or convert it first, "
-                             f"e.g. `sox {path} -r {target} in_{target}.wav`.")
         if say:
-            say(f"resampling {os.path.basename(path)} from {rate} Hz to {target} Hz")
+            say(f"resampling {os.path.basename(path)} from {rate} Hz to {target} Hz "
+                f"(resample_1d, quality {RESAMPLE_QUALITY!r})")
         audio = resample(audio, rate, target)
     if np.abs(audio).max(initial=0) > 1.0:
         audio = audio / np.abs(audio).max()
