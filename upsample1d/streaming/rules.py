@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass
 
 import keras
+import numpy as np
 
 from upsample1d import kernels
 from upsample1d.layers import (
@@ -35,7 +36,7 @@ from upsample1d.layers import (
     Upsample1D,
 )
 from upsample1d.models import GLU
-from upsample1d.ops import sinc_bank, sinc_prototype
+from upsample1d.ops import kaiser_sinc_filter, sinc_bank, sinc_prototype
 from upsample1d.ops.interpolate import interpolation_bank
 
 WINDOW, MERGE, RECURRENT = "window", "merge", "recurrent"
@@ -90,12 +91,23 @@ def register(cls, rule):
     _RULES[cls] = rule
 
 
+# keras.ops applied to KerasTensors in a functional model (``x + y``, ``ops.tanh(x)``):
+# the ones that act on each element alone (their other arguments: scalars)
+ELEMENTWISE_OPS = {"Add", "Subtract", "Multiply", "Divide", "TrueDivide", "Maximum",
+                   "Minimum", "Negative", "Absolute", "Abs", "Tanh", "Sigmoid", "Relu",
+                   "Exp", "Log", "Sin", "Cos", "Square", "Sqrt", "Power", "Clip", "Sign",
+                   "Cast"}
+
+
 def reach(layer, time_axis):
     """The :class:`Reach` of ``layer`` on a tensor whose time axis is ``time_axis`` (1 or 2),
     or :class:`NotStreamableError` naming the layer and the reason."""
     for cls in type(layer).__mro__:
         if cls in _RULES:
             return _RULES[cls](layer, time_axis)
+    if type(layer).__module__.startswith("keras.src.ops") and \
+            type(layer).__name__ in ELEMENTWISE_OPS:
+        return Reach(kind=MERGE)  # aligns its tensor arguments, if it has several
     raise NotStreamableError(
         f"layer {layer.name!r} ({type(layer).__name__}) has no streaming rule: it may mix or "
         f"move the time axis. If it is time-invariant with a finite reach, declare it with "
@@ -259,6 +271,26 @@ def _keras_rules():
 
 # --- this package's layers ------------------------------------------------------------------
 
+NEGLIGIBLE = 1e-12  # fixed taps below this times the largest add nothing at float64 precision
+
+
+def _support(weights):
+    """Indices of the taps that are not negligible (a windowed sinc's ends sit on its zeros:
+    ~1e-18, not 0; fixed taps below 1e-12 of the largest change nothing at float64
+    precision)."""
+    weights = np.abs(np.asarray(weights, np.float64))
+    return np.flatnonzero(weights > NEGLIGIBLE * weights.max())
+
+
+def _bank_offsets(bank, left):
+    """Per phase ``i`` of a polyphase bank (``out[t*r + i] = sum_n bank[n, i] x[t + n -
+    left]``), the input offsets from ``t`` it reads."""
+    bank = np.asarray(bank, np.float64)
+    scale = np.abs(bank).max()
+    return [np.flatnonzero(np.abs(bank[:, i]) > NEGLIGIBLE * scale) - left
+            for i in range(bank.shape[1])]
+
+
 def _subpixel_conv(layer, time_axis):
     _format_axis(layer, time_axis)
     return Reach((layer.kernel_size - 1) // 2, layer.kernel_size // 2, layer.factor, 1)
@@ -274,9 +306,11 @@ def _transposed_upsampler(layer, time_axis):
 def _interpolation(layer, time_axis):
     _format_axis(layer, time_axis)
     bank, pad, _ = interpolation_bank(layer.method, layer.factor)
-    _, (left, right) = kernels.interpolation_composition(bank, pad, layer.factor,
-                                                         layer.kernel_size)
-    return Reach(left, right, layer.factor, 1)
+    composition, (left, _) = kernels.interpolation_composition(bank, pad, layer.factor,
+                                                               layer.kernel_size)
+    # tap d of the composed kernel reads x[t + d - left]; taps no weight reaches are unread
+    used = _support(np.abs(composition).max(axis=(0, 2)))
+    return Reach(left - used.min(), used.max() - left, layer.factor, 1)
 
 
 def _strided(layer, time_axis):
@@ -296,38 +330,45 @@ def _filtered_downsample(layer, time_axis):
     average: block ``t``), then a "same" conv of ``kernel_size`` taps at the output rate."""
     _format_axis(layer, time_axis)
     k, r = layer.kernel_size, layer.factor
-    left = (len(sinc_prototype(r)) - 1) // 2 if layer.method == "sinc" else 0
-    right = max(left - (r - 1), 0)
-    return Reach(left + (k - 1) // 2 * r, right + k // 2 * r, 1, r)
+    if layer.method == "sinc":  # centred on t * factor
+        taps = _support(sinc_prototype(r)) - (len(sinc_prototype(r)) - 1) // 2
+        left, right = -taps.min(), taps.max()
+    else:
+        left, right = 0, r - 1
+    return Reach(left + (k - 1) // 2 * r, max(right - (r - 1), 0) + k // 2 * r, 1, r)
 
 
 def _alias_free_up(layer):
-    """``(left, right)``: input samples read by each block of ``up`` high-rate samples."""
+    """Per phase ``i``, the input offsets from ``t`` that output ``t * up + i`` reads."""
     r, k = layer.up, layer.up_kernel_size
     if layer.filter == "sinc_bank":
-        return sinc_bank(r, -(-k // (2 * r)))[1]
-    crop = (k - r) // 2  # out[t*r + i] = r sum_s h[(t - s) r + i + crop] x_p[s]
-    return (k - 1 - crop) // r, (r - 1 + crop) // r
+        bank, (left, _) = sinc_bank(r, -(-k // (2 * r)))
+        return _bank_offsets(bank, left)
+    # out[t*r + i] = r sum_s h[(t - s) r + i + a] x_p[s], a = (K - r) // 2
+    h, a = kaiser_sinc_filter(0.5 / r, 0.6 / r, k), (k - r) // 2
+    return [np.array([(i + a - tap) // r for tap in _support(h) if (tap - i - a) % r == 0])
+            for i in range(r)]
 
 
 def _alias_free_down(layer):
-    """``(taps, left)``: output ``t`` reads high-rate samples ``t * down - left`` on."""
+    """The high-rate offsets from ``t * down`` that output ``t`` reads."""
     r, k = layer.down, layer.down_kernel_size
-    if layer.filter == "sinc_bank":
-        taps = len(sinc_prototype(r, -(-k // (2 * r))))
-        return taps, (taps - 1) // 2
-    return k, k // 2 - (1 if k % 2 == 0 else 0)
+    if layer.filter == "sinc_bank":  # centred
+        prototype = sinc_prototype(r, -(-k // (2 * r)))
+        return _support(prototype) - (len(prototype) - 1) // 2
+    # out[t] = sum_k h[k] v[t r + k - left], left = K // 2 - 1 (even K), K // 2 (odd)
+    return _support(kaiser_sinc_filter(0.5 / r, 0.6 / r, k)) - (k // 2 - 1 + k % 2)
 
 
 def _alias_free(layer, time_axis):
     _format_axis(layer, time_axis)
     up, down = layer.up, layer.down
-    (up_left, up_right), (taps, down_left) = _alias_free_up(layer), _alias_free_down(layer)
+    phases, taps = _alias_free_up(layer), _alias_free_down(layer)
     g = math.gcd(up, down)
-    # output block 0: samples 0 .. up/g - 1, from input block 0: samples 0 .. down/g - 1
-    high = [t * down - down_left + k for t in range(up // g) for k in (0, taps - 1)]
-    first, last = min(high) // up - up_left, max(high) // up + up_right
-    return Reach(max(-first, 0), max(last - (down // g - 1), 0), up, down)
+    # output block 0 (samples 0 .. up/g - 1) from input block 0 (samples 0 .. down/g - 1)
+    read = [step + offset for t in range(up // g) for m in t * down + taps
+            for step, phase in [divmod(int(m), up)] for offset in phases[phase]]
+    return Reach(max(-min(read), 0), max(max(read) - (down // g - 1), 0), up, down)
 
 
 _WRAPPERS = {Upsample1D: "upsampler", Downsample1D: "downsampler"}  # class -> wrapped layer
