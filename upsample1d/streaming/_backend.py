@@ -1,10 +1,13 @@
-"""The streaming package's only backend branch: which compiler compiles a step.
+"""The streaming package's only backend branch: which compiler compiles a step (and, for
+torch, how).
 
 (Kept here, not in ``upsample1d/_backend.py``, while that module is being refactored; it
 belongs there.)
 """
 
 from __future__ import annotations
+
+import types
 
 import keras
 
@@ -25,5 +28,15 @@ def compile_step(step, **options):
     if backend == "torch":
         import torch
 
-        return torch.compile(step, **{"dynamic": False, **options})
+        return torch.compile(_own_code(step), **{"dynamic": False, **options})
     raise NotImplementedError(f"no compiler for the {backend} backend")
+
+
+def _own_code(step):
+    """``step`` (a function or bound method) with a code object of its own: torch.compile
+    keeps its graphs, and its limit of 8 recompilations, per code object, which the ``step``
+    of every Stream in a process would otherwise share."""
+    function = getattr(step, "__func__", step)
+    copy = types.FunctionType(function.__code__.replace(), function.__globals__,
+                              function.__name__, function.__defaults__, function.__closure__)
+    return types.MethodType(copy, step.__self__) if hasattr(step, "__func__") else copy

@@ -61,6 +61,8 @@ class Reach:
     kind: str = WINDOW
 
     def __post_init__(self):
+        for name in ("left", "right", "up", "down"):  # Python ints (not NumPy's): compilers
+            object.__setattr__(self, name, int(getattr(self, name)))  # specialise on them
         g = math.gcd(self.up, self.down)
         if g > 1:  # blocks as small as the rates allow
             object.__setattr__(self, "up", self.up // g)
@@ -378,12 +380,17 @@ def _wrapper(attribute):
     return lambda layer, time_axis: reach(getattr(layer, attribute), time_axis)
 
 
-def data_format(layer):
-    """The data format ``layer`` reads (that of the layer it wraps), or None."""
+def unwrapped(layer):
+    """The layer that does the work of ``layer`` (the one a wrapper holds), itself if none."""
     for cls, attribute in _WRAPPERS.items():
         if isinstance(layer, cls):
-            return data_format(getattr(layer, attribute))
-    return getattr(layer, "data_format", None)
+            return unwrapped(getattr(layer, attribute))
+    return layer
+
+
+def data_format(layer):
+    """The data format ``layer`` reads, or None."""
+    return getattr(unwrapped(layer), "data_format", None)
 
 
 def _package_rules():

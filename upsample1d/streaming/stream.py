@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from fractions import Fraction
 
 import keras
-from keras import ops
+from keras import ops, tree
 
 from upsample1d import _validation as check
 from upsample1d.streaming.plan import make_plan
-from upsample1d.streaming.rules import MERGE, RECURRENT
+from upsample1d.streaming.rules import MERGE, RECURRENT, unwrapped
 
 FLUSHED = "flushed"  # the key flush() adds to the state it was given
 BATCH = "batch"  # a (batch, 0) tensor: every state knows its batch size
@@ -82,9 +82,9 @@ class Stream:
         source = self._plan.tensors[self._plan.source]
         self._input_channels = source.shape[3 - self._plan.time_axis]
         self._input_dtype = keras.backend.standardize_dtype(source.dtype)
-        self._layout = {key: spec for node in self._plan.nodes
-                        for key, spec in node.state.items()}
-        self._layout[BATCH] = (0, self._input_dtype, "recurrent")
+        self._layout = {BATCH: (0, self._input_dtype, "recurrent")}  # checked first
+        self._layout.update((key, spec) for node in self._plan.nodes
+                            for key, spec in node.state.items())
 
     # --- public figures ---------------------------------------------------------------------
 
@@ -139,11 +139,14 @@ class Stream:
         return y
 
     def compiled_step(self, **options):
-        """:meth:`step` compiled with the backend's compiler (``jax.jit``,
-        ``tf.function(jit_compile=True)``, ``torch.compile``)."""
+        """:meth:`step`, compiled with the backend's compiler (``jax.jit``,
+        ``tf.function(jit_compile=True)``, ``torch.compile``; ``options`` go to it) once the
+        state's shapes stop changing: the first steps, while the histories fill, run
+        eagerly, so each chunk length compiles once. (``jax.jit(stream.step)`` works too,
+        tracing once per state shape.)"""
         from upsample1d.streaming import _backend
 
-        return _backend.compile_step(self.step, **options)
+        return _SteadyStep(self.step, _backend.compile_step(self.step, **options))
 
     # --- internals --------------------------------------------------------------------------
 
@@ -212,10 +215,21 @@ class Stream:
         return ops.cast(outputs, layer.compute_dtype)
 
     def _call(self, node, inputs):
-        """The node's operation on ``inputs``, one value per tensor in its arguments."""
+        """The node's operation on ``inputs``, one value per tensor in its arguments.
+
+        A layer's ``call`` runs directly (a wrapper's inner layer's), with floating inputs
+        cast to its compute dtype as ``Layer.__call__`` would: its other work (building,
+        masks, the training flag) is done or refused at construction, and a nested
+        ``__call__`` makes ``torch.compile`` break the graph."""
         values = {arg_id: x for (arg_id, _), x in zip(node.call.inputs, inputs, strict=True)}
         args, kwargs = node.call.arguments.fill_in(values)
-        return node.call.operation(*args, **kwargs)
+        kwargs = {k: v for k, v in kwargs.items() if k not in ("training", "mask")}
+        layer = unwrapped(node.call.operation)
+        if not isinstance(layer, keras.layers.Layer):
+            return layer(*args, **kwargs)
+        if layer.autocast:
+            args = tree.map_structure(lambda x: _cast(x, layer.compute_dtype), args)
+        return layer.call(*args, **kwargs)
 
     def _output_time(self, node, window):
         """How many samples ``node`` makes from ``window`` (0 where it cannot run on so
@@ -280,6 +294,36 @@ class Stream:
                                  f"this stream and chunk need {expected} and {dtype} (was the "
                                  "state made for another batch size or stream?).")
         return batch
+
+
+class _SteadyStep:
+    """``step`` run eagerly until a step leaves the state's shapes as they were (from then
+    on they never change for that chunk shape), then ``compiled``."""
+
+    def __init__(self, step, compiled):
+        self.step, self.compiled, self.steady = step, compiled, set()
+
+    def __call__(self, x, state):
+        signature = _signature(x, state)
+        if signature in self.steady:
+            return self.compiled(x, state)
+        y, new_state = self.step(x, state)
+        if _signature(x, new_state) == signature:
+            self.steady.add(signature)
+        return y, new_state
+
+
+def _signature(x, state):
+    shapes = tuple(sorted((key, tuple(value.shape) if value is not None else None)
+                          for key, value in state.items()))
+    return tuple(x.shape), str(x.dtype), shapes
+
+
+def _cast(x, dtype):
+    if not hasattr(x, "dtype") or isinstance(x, float | int):
+        return x
+    current = keras.backend.standardize_dtype(x.dtype)
+    return ops.cast(x, dtype) if "float" in current and current != dtype else x
 
 
 def _concat(tensors, axis):
