@@ -48,6 +48,10 @@ from upsample1d.streaming import Stream, reach
 TOLERANCE = 1e-6
 FORMATS = ("channels_last", "channels_first")
 pytestmark = pytest.mark.filterwarnings("ignore:kernel_size=.*:UserWarning")
+# JAX runs each new shape of each op eagerly by compiling it: the one-hop partitions (many
+# shapes while the histories fill) run in the slow tests there
+SLOW = pytest.mark.slow
+KINDS = ("mixed",) if BACKEND == "jax" else ("hop", "mixed")
 
 
 def _signal(stream, blocks, channels, seed=0, dtype="float32"):
@@ -81,8 +85,7 @@ def _layer_cases():
 @pytest.mark.parametrize("df,name", sampled_grid(_layer_cases(), every=2))
 def test_every_layer_streams_exactly(df, name):
     make = {**package_layers(df), **keras_layers()}[name]
-    assert_streams_exactly(single_layer_model(make, df=df), blocks=10,
-                           kinds=("hop", "mixed") if BACKEND != "jax" else ("mixed",))
+    assert_streams_exactly(single_layer_model(make, df=df), blocks=10, kinds=KINDS)
 
 
 def _perturbation_reach(layer_model, stream, blocks=40):
@@ -128,7 +131,7 @@ def test_rule_table_reach_is_what_the_layer_reads(df, name):
 
 def test_branches_with_different_lags_merge_in_step():
     model = residual_model()
-    stream = assert_streams_exactly(model, blocks=16, kinds=("hop", "mixed"))
+    stream = assert_streams_exactly(model, blocks=16, kinds=KINDS)
     # the wide conv reads 3 ahead, rounded up to whole blocks of the strided conv that
     # reads it (through the merges); the causal branch reads none: it waits in a queue
     assert stream.layer_latency["wide"] == 4
@@ -144,7 +147,7 @@ def test_nested_models_and_shared_layers():
     x = block(shared(inputs))
     x = block(shared(x))  # the nested model and the layer used twice
     model = keras.Model(inputs, x)
-    stream = assert_streams_exactly(model, blocks=14, kinds=("hop", "mixed"))
+    stream = assert_streams_exactly(model, blocks=14, kinds=KINDS)
     assert stream.latency == 2 * (1 + 2)
     assert "shared#1" in stream.layer_latency
 
@@ -156,7 +159,9 @@ def test_sequential_model():
     assert_streams_exactly(model, kinds=("mixed",))
 
 
-@pytest.mark.parametrize("upsampler", ["subpixel", "transposed", "nearest", "linear", "sinc"])
+@pytest.mark.parametrize("upsampler", ["subpixel", pytest.param("transposed", marks=SLOW),
+                                       pytest.param("nearest", marks=SLOW),
+                                       pytest.param("linear", marks=SLOW), "sinc"])
 def test_autoencoder_streams_exactly(upsampler):
     keras.utils.set_random_seed(6)
     model = autoencoder(upsampler, length=None, hidden=8)
@@ -246,9 +251,20 @@ def _layer_strategy():
     )
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_hypothesis_chains_lengths_and_partitions(data):
+    _chain_streams_exactly(data)
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_hypothesis_chains_lengths_and_partitions_many(data):
+    _chain_streams_exactly(data)
+
+
+def _chain_streams_exactly(data):
     makers = data.draw(_layer_strategy()), data.draw(_layer_strategy())
     keras.utils.set_random_seed(data.draw(st.integers(0, 99)))
     with warnings.catch_warnings():

@@ -40,11 +40,12 @@ def _signature(x, state):
     return (tuple(x.shape), tuple((k, tuple(v.shape)) for k, v in sorted(state.items())))
 
 
-def _cases(names, torch_default):
-    """``names`` as params; on torch (its graphs take seconds each to capture through Keras)
-    only ``torch_default`` in the default run, the rest ``slow``."""
-    slow = [pytest.mark.slow] if BACKEND == "torch" else []
-    return [pytest.param(n, marks=() if n in torch_default else slow) for n in names]
+def _cases(names, default, backends=("torch",)):
+    """``names`` as params; on ``backends`` only ``default`` in the default run, the rest
+    ``slow`` (torch takes seconds to capture each graph through Keras; JAX compiles each op
+    of the eager warm-up steps)."""
+    slow = [pytest.mark.slow] if BACKEND in backends else []
+    return [pytest.param(n, marks=() if n in default else slow) for n in names]
 
 
 @pytest.mark.parametrize("name", _cases(list(_small_models()), ["residual", "autoencoder"]))
@@ -86,7 +87,8 @@ def _compiled_step_is_exact_and_traces_once_per_state_shape(name):
         assert len(traces) == len(signatures) < len(sizes)
 
 
-@pytest.mark.parametrize("name", _cases(["autoencoder", "demucs_like"], ["autoencoder"]))
+@pytest.mark.parametrize("name", _cases(["autoencoder", "demucs_like"], ["autoencoder"],
+                                        ("torch", "jax")))
 def test_compiled_step_compiles_once_per_chunk_length(name, monkeypatch):
     model = _small_models()[name]
     stream = Stream(model)

@@ -1,5 +1,5 @@
-"""The streaming package's only backend branch: which compiler compiles a step (and, for
-torch, how).
+"""The streaming package's only backend branches: which compiler compiles a step (and, for
+torch, how), and no gradient tape for inference (torch records one by default).
 
 (Kept here, not in ``upsample1d/_backend.py``, while that module is being refactored; it
 belongs there.)
@@ -7,9 +7,21 @@ belongs there.)
 
 from __future__ import annotations
 
+import contextlib
 import types
 
 import keras
+
+
+def inference():
+    """A context without gradient recording: ``torch.no_grad()`` on torch (which records
+    by default, keeping every chunk's graph alive); JAX and TensorFlow record only inside
+    ``jax.grad`` / a ``GradientTape``."""
+    if keras.backend.backend() == "torch":
+        import torch
+
+        return torch.no_grad()
+    return contextlib.nullcontext()
 
 
 def compile_step(step, **options):

@@ -16,7 +16,8 @@ import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from upsample1d.streaming import graph, rules
+import upsample1d.streaming.rules as rules
+from upsample1d.streaming.graph import Call, flatten
 from upsample1d.streaming.rules import MERGE, RECURRENT, NotStreamableError
 
 
@@ -27,7 +28,7 @@ class Node:
     ``keep = left + right`` the blocks of history a window node carries; ``queues``: the
     argument positions of a merge that wait for a slower input."""
 
-    call: graph.Call
+    call: Call
     reach: rules.Reach
     left: int = 0
     right: int = 0
@@ -144,7 +145,7 @@ def _state_layout(node, tensors, time_axis):
 def make_plan(model, data_format=None):
     """The :class:`Plan` of ``model`` (``data_format`` of its input; by default that of its
     layers, channels_last when none says)."""
-    source, output, calls, tensors = graph.flatten(model)
+    source, output, calls, tensors = flatten(model)
     time_axis = _time_axis(calls, data_format)
     x = tensors[source]
     if len(x.shape) != 3:
