@@ -56,6 +56,7 @@ class Plan:
     time_axis: int
     hop: int
     latency: Fraction
+    rate: Fraction  # output samples per input sample
 
 
 def _time_axis(calls, data_format):
@@ -165,5 +166,6 @@ def make_plan(model, data_format=None):
     rates, lags = _rates_and_lags(nodes, source, tensors, grains)
     for node in nodes:
         node.state = _state_layout(node, tensors, time_axis)
-    return Plan(nodes, source, output, tensors, time_axis, grains[source], lags[output])
+    return Plan(nodes, source, output, tensors, time_axis, grains[source], lags[output],
+                rates[output])
 

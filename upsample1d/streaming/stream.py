@@ -103,6 +103,11 @@ class Stream:
         return _number(self._plan.latency)
 
     @property
+    def output_rate(self):
+        """Output samples per input sample (an int, or a ``Fraction``)."""
+        return _number(self._plan.rate)
+
+    @property
     def layer_latency(self):
         """Each layer's lookahead, in model-input samples, ``{layer name: samples}``; along
         the slowest path from input to output they add up to :attr:`latency`."""
