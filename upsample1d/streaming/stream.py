@@ -139,9 +139,8 @@ class Stream:
         true end of the signal. Marks ``state`` (the dict passed) as flushed, so that a
         later ``step`` or ``flush`` on it is refused; start again with
         :meth:`initial_state`. Call it eagerly (it runs once per stream)."""
-        batch = self._check_state(state, None, "flush")
-        x = ops.zeros(self._shape(batch, self._input_channels, 0), dtype=self._input_dtype)
-        y, _ = self._run(x, state, final=True)
+        self._check_state(state, None, "flush")
+        y = self._tail(state)
         state[FLUSHED] = None
         return y
 
@@ -157,6 +156,12 @@ class Stream:
 
     def _shape(self, batch, channels, time):
         return (batch, time, channels) if self._plan.time_axis == 1 else (batch, channels, time)
+
+    def _tail(self, state):
+        """The rest of the output, from the true end of the signal (no checks)."""
+        batch = state[BATCH].shape[0]
+        x = ops.zeros(self._shape(batch, self._input_channels, 0), dtype=self._input_dtype)
+        return self._run(x, state, final=True)[0]
 
     def _run(self, x, state, final):
         with _backend.inference():
