@@ -23,7 +23,8 @@ import pytest
 from conftest import BACKEND, sampled_grid
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from streaming_cases import (
+
+from benchmarks.streaming_cases import (
     keras_layers,
     package_layers,
     partitions,
@@ -33,7 +34,6 @@ from streaming_cases import (
     single_layer_model,
     to_numpy,
 )
-
 from upsample1d.layers import (
     AliasFreeActivation1D,
     InterpolationUpsample1D,

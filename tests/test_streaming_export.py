@@ -9,8 +9,8 @@ import keras
 import numpy as np
 import pytest
 from conftest import BACKEND
-from streaming_cases import relative_error, to_numpy
 
+from benchmarks.streaming_cases import relative_error, to_numpy
 from upsample1d.layers import AliasFreeActivation1D, InterpolationUpsample1D
 from upsample1d.models import autoencoder, demucs_like
 from upsample1d.streaming import Stream

@@ -12,8 +12,8 @@ import keras
 import numpy as np
 import pytest
 from conftest import BACKEND, compile_fn
-from streaming_cases import relative_error, residual_model, run_stream, to_numpy
 
+from benchmarks.streaming_cases import relative_error, residual_model, run_stream, to_numpy
 from upsample1d.layers import AliasFreeActivation1D, InterpolationUpsample1D, SubpixelConv1D
 from upsample1d.models import autoencoder, demucs_like
 from upsample1d.streaming import NotStreamableError, Stream
