@@ -30,6 +30,7 @@ EXTRA = {
     "train_step": ["--warmup", "1", "--lstm-layers", "0", "--variants", "subpixel",
                    "transposed-native", "sinc", "seed"],
     "alias_free": ["--repeats", "1"],
+    "streaming": ["--budget", "0.05", "--parts", "exactness", "cached_conv"],
 }
 
 

@@ -7,9 +7,9 @@ From the repository root::
     KERAS_BACKEND=jax python -m benchmarks.summary --only ops train_step --size tiny
 
 Runs, in this process and in order, bench_shuffle, bench_ops, bench_transposed,
-bench_train_step and bench_alias_free (each writes ``<name>-<backend>.json`` and ``.md`` to
-``--out``), then prints every table (the markdown files) and a summary on stdout. Exits
-non-zero if any benchmark failed or reported errors.
+bench_train_step, bench_alias_free and bench_streaming (each writes
+``<name>-<backend>.json`` and ``.md`` to ``--out``), then prints every table (the markdown
+files) and a summary on stdout. Exits non-zero if any benchmark failed or reported errors.
 
 Progress goes to stderr (:mod:`benchmarks.progress`). On a terminal it is one live status
 line, rewritten in place: the benchmark, its finished cases, the last result and the running
@@ -42,6 +42,7 @@ BENCHMARKS = {
     "transposed": ("benchmarks.bench_transposed", "transposed"),
     "train_step": ("benchmarks.bench_train_step", "train_step"),
     "alias_free": ("benchmarks.bench_alias_free", "alias_free"),
+    "streaming": ("benchmarks.bench_streaming", "streaming"),
 }
 
 
