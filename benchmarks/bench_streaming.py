@@ -39,6 +39,7 @@ import numpy as np
 from benchmarks import progress, report, timing
 from benchmarks.machine import backend_name, info_line, machine_info
 from benchmarks.streaming_cases import (
+    alias_free_gru_sinc_model,
     keras_layers,
     package_layers,
     partitions,
@@ -73,19 +74,14 @@ def parse_args(argv=None):
 # --- exactness -------------------------------------------------------------------------------
 
 def _models():
-    from upsample1d.layers import AliasFreeActivation1D, InterpolationUpsample1D
     from upsample1d.models import autoencoder, demucs_like
 
     keras.utils.set_random_seed(31)
-    inputs = keras.Input((None, 2))
-    x = AliasFreeActivation1D("snake", data_format="channels_last")(inputs)
-    x = keras.layers.GRU(3, return_sequences=True)(x)
-    x = InterpolationUpsample1D(2, 2, method="sinc", data_format="channels_last")(x)
     models = {f"autoencoder({m})": autoencoder(m, length=None)
               for m in ("subpixel", "transposed", "nearest", "linear", "sinc")}
     models["demucs_like(lstm=unidirectional)"] = demucs_like(length=None, lstm="unidirectional")
     models["residual/gated/concatenated branches"] = residual_model()
-    models["alias-free snake + GRU + sinc"] = keras.Model(inputs, x)
+    models["alias-free snake + GRU + sinc"] = alias_free_gru_sinc_model()
     return models
 
 

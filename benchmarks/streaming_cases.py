@@ -143,6 +143,17 @@ def residual_model(channels=4):
     return keras.Model(inputs, L.Subtract()([x, y]), name="residual")
 
 
+def alias_free_gru_sinc_model(channels=2):
+    """An alias-free Snake, a GRU carrying state, a fused sinc upsampler: replicate edges,
+    a recurrent state and a long reach in one model."""
+    keras.utils.set_random_seed(21)
+    inputs = keras.Input((None, channels))
+    x = AliasFreeActivation1D("snake", data_format="channels_last")(inputs)
+    x = keras.layers.GRU(3, return_sequences=True)(x)
+    x = InterpolationUpsample1D(2, 2, method="sinc", data_format="channels_last")(x)
+    return keras.Model(inputs, x, name="alias_free_gru_sinc")
+
+
 def partitions(length, hop, rng):
     """Chunk sizes (multiples of ``hop``) covering ``length``: one hop each, mixed sizes,
     one chunk."""

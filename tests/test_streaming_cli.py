@@ -5,21 +5,12 @@ import keras
 import numpy as np
 import pytest
 from conftest import has_module
+from test_cli import run
 
-from upsample1d.cli import main
 from upsample1d.streaming import files
 
 pytestmark = pytest.mark.skipif(not has_module("soundfile"),
                                 reason="the stream command reads and writes with soundfile")
-
-
-def run(capsys, *argv):
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

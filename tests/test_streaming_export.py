@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 from conftest import BACKEND
 
-from benchmarks.streaming_cases import relative_error, to_numpy
-from upsample1d.layers import AliasFreeActivation1D, InterpolationUpsample1D
+from benchmarks.streaming_cases import alias_free_gru_sinc_model, relative_error, to_numpy
 from upsample1d.models import autoencoder, demucs_like
 from upsample1d.streaming import Stream
 from upsample1d.streaming.export import ExportedStream, export
@@ -40,14 +39,10 @@ def _needs(format):
 
 def _models():
     keras.utils.set_random_seed(21)
-    inputs = keras.Input((None, 2))
-    x = AliasFreeActivation1D("snake", data_format="channels_last")(inputs)
-    x = keras.layers.GRU(3, return_sequences=True)(x)
-    x = InterpolationUpsample1D(2, 2, method="sinc", data_format="channels_last")(x)
     return {"demucs_like": demucs_like("transposed", length=None, depth=2, channels=4,
                                        lstm_layers=1, lstm="unidirectional"),
             "autoencoder_linear": autoencoder("linear", length=None, hidden=8),
-            "alias_free_gru_sinc": keras.Model(inputs, x)}
+            "alias_free_gru_sinc": alias_free_gru_sinc_model()}
 
 
 def _round_trip(name, format, tmp_path, chunks=6):

@@ -13,8 +13,14 @@ import numpy as np
 import pytest
 from conftest import BACKEND, compile_fn
 
-from benchmarks.streaming_cases import relative_error, residual_model, run_stream, to_numpy
-from upsample1d.layers import AliasFreeActivation1D, InterpolationUpsample1D, SubpixelConv1D
+from benchmarks.streaming_cases import (
+    alias_free_gru_sinc_model,
+    relative_error,
+    residual_model,
+    run_stream,
+    to_numpy,
+)
+from upsample1d.layers import SubpixelConv1D
 from upsample1d.models import autoencoder, demucs_like
 from upsample1d.streaming import NotStreamableError, Stream
 
@@ -23,14 +29,10 @@ TOLERANCE = 1e-6
 
 def _small_models():
     keras.utils.set_random_seed(11)
-    inputs = keras.Input((None, 2))
-    x = AliasFreeActivation1D("snake", data_format="channels_last")(inputs)
-    x = keras.layers.GRU(4, return_sequences=True)(x)
-    x = InterpolationUpsample1D(2, 2, method="sinc", data_format="channels_last")(x)
     return {
         "autoencoder": autoencoder("linear", length=None, hidden=8),
         "residual": residual_model(),
-        "alias_free_gru_sinc": keras.Model(inputs, x),
+        "alias_free_gru_sinc": alias_free_gru_sinc_model(),
         "demucs_like": demucs_like("transposed", length=None, depth=2, channels=4,
                                    lstm_layers=1, lstm="unidirectional"),
     }
