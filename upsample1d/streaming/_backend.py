@@ -8,6 +8,7 @@ belongs there.)
 from __future__ import annotations
 
 import contextlib
+import functools
 import types
 
 import keras
@@ -40,8 +41,25 @@ def compile_step(step, **options):
     if backend == "torch":
         import torch
 
-        return torch.compile(_own_code(step), **{"dynamic": False, **options})
+        compiled = torch.compile(_own_code(step), **{"dynamic": False, **options})
+        return functools.partial(_run_without_guards, compiled, set())
     raise NotImplementedError(f"no compiler for the {backend} backend")
+
+
+def _run_without_guards(compiled, shapes_seen, *args):
+    """``compiled(*args)``; once compiled for these input shapes, checking only the guards
+    that tell its graphs apart (the shapes). The others would recompile every call: Keras'
+    ``ops.pad`` (which padded layers call on every step) makes a named ``Operation`` each
+    time, and dynamo guards on Keras' global name counter. Sound here: the stream compiles
+    only steady state shapes, and weights are read when a step is traced (documented)."""
+    import torch
+
+    shapes = tuple(tuple(x.shape) for x in keras.tree.flatten(args) if hasattr(x, "shape"))
+    if shapes not in shapes_seen:
+        shapes_seen.add(shapes)
+        return compiled(*args)  # compiles (a compilation may not run under the stance)
+    with torch.compiler.set_stance("default", skip_guard_eval_unsafe=True):
+        return compiled(*args)
 
 
 def _own_code(step):
