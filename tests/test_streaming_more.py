@@ -111,6 +111,24 @@ def test_compiled_step_compiles_once_per_chunk_length(name, monkeypatch):
         assert len(calls) - (len(sizes) - len(compiled_calls)) == 2
 
 
+def test_compiled_step_survives_a_change_of_grad_mode():
+    """torch: a compiled step first called with gradients on, then under no_grad (a global
+    state its graphs are guarded on) compiles again instead of failing."""
+    if BACKEND != "torch":
+        pytest.skip("grad mode is torch's global state")
+    import torch
+
+    model = _small_models()["autoencoder"]
+    stream = Stream(model)
+    compiled = stream.compiled_step(backend="aot_eager")
+    x = np.random.default_rng(2).normal(size=(1, 64 * 12, 1)).astype("float32")
+    first, _ = run_stream(stream, x, [64] * 12, step=compiled)
+    with torch.no_grad():
+        second, _ = run_stream(stream, x, [64] * 12, step=compiled)
+    offline = to_numpy(model(x))
+    assert max(relative_error(first, offline), relative_error(second, offline)) <= TOLERANCE
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(_small_models()))
 def test_compiled_step_with_inductor(name):

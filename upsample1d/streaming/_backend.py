@@ -54,12 +54,17 @@ def _run_without_guards(compiled, shapes_seen, *args):
     only steady state shapes, and weights are read when a step is traced (documented)."""
     import torch
 
-    shapes = tuple(tuple(x.shape) for x in keras.tree.flatten(args) if hasattr(x, "shape"))
-    if shapes not in shapes_seen:
-        shapes_seen.add(shapes)
-        return compiled(*args)  # compiles (a compilation may not run under the stance)
-    with torch.compiler.set_stance("default", skip_guard_eval_unsafe=True):
-        return compiled(*args)
+    key = (torch.is_grad_enabled(),  # a global state dynamo guards on, as the shapes
+           *(tuple(x.shape) for x in keras.tree.flatten(args) if hasattr(x, "shape")))
+    if key in shapes_seen:
+        try:
+            with torch.compiler.set_stance("default", skip_guard_eval_unsafe=True):
+                return compiled(*args)
+        except RuntimeError as error:  # another global state changed: compile for it
+            if "Recompilation triggered" not in str(error):
+                raise
+    shapes_seen.add(key)
+    return compiled(*args)  # compiles (a compilation may not run under the stance)
 
 
 def _own_code(step):
