@@ -32,6 +32,7 @@ EXTRA = {
     "alias_free": ["--repeats", "1"],
     "resample": ["--budget", "0"],
     "vocoder": ["--repeats", "1"],
+    "streaming": ["--budget", "0.05", "--parts", "exactness", "cached_conv"],
 }
 
 

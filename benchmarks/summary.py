@@ -7,9 +7,10 @@ From the repository root::
     KERAS_BACKEND=jax python -m benchmarks.summary --only ops train_step --size tiny
 
 Runs, in this process and in order, bench_shuffle, bench_ops, bench_transposed,
-bench_train_step, bench_alias_free, bench_resample and bench_vocoder (each writes
-``<name>-<backend>.json`` and ``.md`` to ``--out``), then prints every table (the markdown
-files) and a summary on stdout. Exits non-zero if any benchmark failed or reported errors.
+bench_train_step, bench_alias_free, bench_resample, bench_vocoder and bench_streaming
+(each writes ``<name>-<backend>.json`` and ``.md`` to ``--out``), then prints every table
+(the markdown files) and a summary on stdout. Exits non-zero if any benchmark failed or
+reported errors.
 
 Progress goes to stderr (:mod:`benchmarks.progress`). On a terminal it is one live status
 line, rewritten in place: the benchmark, its finished cases, the last result and the running
@@ -44,6 +45,7 @@ BENCHMARKS = {
     "alias_free": ("benchmarks.bench_alias_free", "alias_free"),
     "resample": ("benchmarks.bench_resample", "resample"),
     "vocoder": ("benchmarks.bench_vocoder", "vocoder"),
+    "streaming": ("benchmarks.bench_streaming", "streaming"),
 }
 
 

@@ -245,7 +245,7 @@ def test_aliasing_writes_table_and_json(tmp_path, capsys):
 def test_every_option_has_help_and_no_markup():
     parser = build_parser()
     subparsers = next(a for a in parser._actions if a.dest == "command").choices
-    assert set(subparsers) == {"compare", "aliasing", "autoencoder", "vocode"}
+    assert set(subparsers) == {"compare", "aliasing", "autoencoder", "vocode", "stream"}
     for p in (parser, *subparsers.values()):
         for action in p._actions:
             if action.option_strings:

@@ -340,3 +340,27 @@ def test_torch_compile_fullgraph_with_nothing_cached():
         compiled = torch.compile(fn, backend="aot_eager", fullgraph=True)
         np.testing.assert_allclose(compiled(x).numpy(), fn(x).numpy(), rtol=1e-6, atol=1e-6,
                                    err_msg=name)
+
+
+def test_torch_compile_does_not_recompile_layers_that_pad():
+    """keras.ops.pad makes a named Operation on every call, moving a global name counter
+    that TorchDynamo guards on: a compiled model that padded with it recompiled at every
+    call. The package pads through the backend (upsample1d._backend.pad)."""
+    if BACKEND != "torch":
+        pytest.skip("TorchDynamo: torch backend only")
+    import torch
+    from torch._dynamo.utils import counters
+
+    layers = [TransposedConvUpsample1D(3, 2), InterpolationUpsample1D(3, 2, method="linear"),
+              StridedConv1D(3, 3, kernel_size=5)]
+    x = torch.randn(2, 16, 4)
+    for layer in layers:
+        layer.build(tuple(x.shape))
+        torch._dynamo.reset()
+        counters.clear()
+        compiled = torch.compile(layer, backend="eager", fullgraph=True)
+        graphs = []
+        for _ in range(5):  # the first calls may fill the package's caches: a retrace
+            compiled(x)
+            graphs.append(counters["stats"]["unique_graphs"])
+        assert graphs[1] == graphs[-1] <= 2, (type(layer).__name__, graphs)

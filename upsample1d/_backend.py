@@ -36,6 +36,15 @@ Everything else in ``upsample1d`` is written once with ``keras.ops``. What is he
   implementation also calls ``x.to(device)`` on every call (it compares a ``torch.device``
   with a string), so there the shuffle calls ``torch.reshape`` and ``torch.permute``, which
   never move data.
+- :func:`pad` (all): ``keras.ops.pad``, unlike the other ops, makes a named ``Operation`` on
+  every call, eager too: a Keras-global name counter moves, which TorchDynamo guards on (a
+  ``torch.compile``'d model that pads would recompile on every call), and the Operation costs
+  time. The package pads concrete tensors only, so it calls the backend's implementation
+  (symbolic inputs go through the ops' ``compute_output_spec``, never here).
+- :func:`inference` and :func:`compile_step` (all; for ``upsample1d.streaming``): a context
+  without gradient recording (torch records by default, keeping every chunk's graph alive)
+  and the backend's compiler for a stream's step (``jax.jit``, ``tf.function(jit_compile=
+  True)``, ``torch.compile`` with a code object of its own per stream).
 - :func:`as_tensor` is not a branch but the one place where NumPy input becomes a tensor with
   its bits kept (16-bit floats travel as int16, which Keras would otherwise round-trip through
   float32 on torch) and with a warning where the backend changes the dtype (JAX without x64
@@ -46,6 +55,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import types
 import warnings
 
 import keras
@@ -56,19 +66,18 @@ BACKEND = keras.backend.backend()
 _NULL_SCOPE = contextlib.nullcontext()
 _SIXTEEN_BIT_FLOATS = ("float16", "bfloat16")
 
+# The backend's implementation behind keras.ops, by its full module name: the attribute
+# keras.src.backend.numpy names another module (Keras' NumPy backend) once that is imported.
+try:
+    _backend_numpy = importlib.import_module(f"keras.src.backend.{BACKEND}.numpy")
+    reshape, transpose, pad = (_backend_numpy.reshape, _backend_numpy.transpose,
+                               _backend_numpy.pad)
+except (ImportError, AttributeError):  # pragma: no cover - depends on the Keras version
+    reshape, transpose, pad = ops.reshape, ops.transpose, ops.pad
 if BACKEND == "torch":
     import torch
 
     reshape, transpose = torch.reshape, torch.permute
-else:
-    # The backend's implementation behind keras.ops, by its full module name: the attribute
-    # keras.src.backend.numpy names another module (Keras' NumPy backend) once that is
-    # imported.
-    try:
-        _backend_numpy = importlib.import_module(f"keras.src.backend.{BACKEND}.numpy")
-        reshape, transpose = _backend_numpy.reshape, _backend_numpy.transpose
-    except (ImportError, AttributeError):  # pragma: no cover - depends on the Keras version
-        reshape, transpose = ops.reshape, ops.transpose
 
 
 # --- devices (torch) ------------------------------------------------------------------------
@@ -259,3 +268,46 @@ def as_tensor(x):
             "enable 64-bit types with jax.config.update('jax_enable_x64', True)); values that "
             f"{converted} cannot represent are changed.", UserWarning, stacklevel=4)
     return tensor
+
+
+# --- streaming: inference and compiled steps -----------------------------------------------
+
+def inference():
+    """A context without gradient recording: ``torch.no_grad()`` on torch (which records
+    by default, keeping every chunk's graph alive); JAX and TensorFlow record only inside
+    ``jax.grad`` / a ``GradientTape``."""
+    if keras.backend.backend() == "torch":
+        import torch
+
+        return torch.no_grad()
+    return contextlib.nullcontext()
+
+
+def compile_step(step, **options):
+    """``step`` under ``jax.jit``, ``tf.function(jit_compile=True)`` or ``torch.compile``
+    (``dynamic=False``: every chunk length and state shape is its own specialised graph,
+    as on the other two). ``options`` go to the compiler."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return jax.jit(step, **options)
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(step, **{"jit_compile": True, **options})
+    if backend == "torch":
+        import torch
+
+        return torch.compile(_own_code(step), **{"dynamic": False, **options})
+    raise NotImplementedError(f"no compiler for the {backend} backend")
+
+
+def _own_code(step):
+    """``step`` (a function or bound method) with a code object of its own: torch.compile
+    keeps its graphs, and its limit of 8 recompilations, per code object, which the ``step``
+    of every Stream in a process would otherwise share."""
+    function = getattr(step, "__func__", step)
+    copy = types.FunctionType(function.__code__.replace(), function.__globals__,
+                              function.__name__, function.__defaults__, function.__closure__)
+    return types.MethodType(copy, step.__self__) if hasattr(step, "__func__") else copy

@@ -23,7 +23,8 @@ BACKENDS = ("jax", "torch", "tensorflow")  # the order of preference when none i
 DESCRIPTION = """\
 1-D upsampling layers on Keras 3 (JAX, TensorFlow, PyTorch): compare the upsampler families
 in the seed auto-encoder, measure how much activations alias (plain and alias-free), train
-the auto-encoder a few steps, or vocode audio with a BigVGAN checkpoint."""
+the auto-encoder a few steps, vocode audio with a BigVGAN checkpoint, or stream a sound file
+through a model chunk by chunk."""
 
 EPILOG = """\
 The backend is --backend, else KERAS_BACKEND, else the first installed of jax, torch,
@@ -192,6 +193,32 @@ def _add_vocode(sub):
     vc.set_defaults(run=_vocode, parser=vc)
 
 
+def _add_stream(sub):
+    st = sub.add_parser(
+        "stream", help="stream a WAV file through a model chunk by chunk, exactly as offline; "
+        "print the latency and the real-time factor", description="Run a saved .keras model "
+        "(or a reference model with random weights) on a sound file in chunks of --chunk "
+        "samples, as a real-time system would (upsample1d.streaming.Stream: the output "
+        "equals the offline model's), and write the result. Progress on stderr; latency "
+        "(samples and ms) and real-time factor on stdout.")
+    st.add_argument("input", type=_audio_file, help="sound file to read (soundfile)")
+    st.add_argument("output", help="sound file to write, at the model's output rate")
+    st.add_argument("--chunk", default=512, **_int(
+        "samples per chunk, a multiple of the model's hop (default: %(default)s)", "--chunk"))
+    which = st.add_mutually_exclusive_group()
+    which.add_argument("--model", type=_audio_file, metavar="PATH.keras",
+                       help="a saved Keras model (.keras) to stream")
+    which.add_argument("--reference", choices=("autoencoder", "demucs"), default="autoencoder",
+                       help="a reference model with random weights: the seed auto-encoder, "
+                       "or demucs_like with unidirectional LSTMs (default: %(default)s)")
+    st.add_argument("--seed", type=_seed, default=0,
+                    help="random seed of the reference model's weights (default: %(default)s)")
+    st.add_argument("--no-compile", action="store_true",
+                    help="run each step eagerly instead of compiled (jax.jit, XLA, "
+                    "torch.compile)")
+    st.set_defaults(run=_stream, parser=st)
+
+
 def build_parser():
     """The argument parser (imports no framework)."""
     parser = _Parser(prog="upsample1d", description=DESCRIPTION, epilog=EPILOG)
@@ -206,6 +233,7 @@ def build_parser():
     _add_aliasing(sub)
     _add_autoencoder(sub)
     _add_vocode(sub)
+    _add_stream(sub)
     return parser
 
 
@@ -409,6 +437,51 @@ def _vocode(args):
 
     result = copy_synthesis(args.checkpoint, out, audio=audio, mel=mel, status=progress.stage)
     print(vocoder.summary(result, out), flush=True)
+    return 0
+
+
+def _stream(args):
+    if importlib.util.find_spec("soundfile") is None:
+        raise ImportError('stream reads and writes audio with soundfile: pip install '
+                          '"upsample1d[analysis]" (or pip install soundfile)')
+    import numpy as np
+    import soundfile
+
+    audio, rate = soundfile.read(args.input, dtype="float32", always_2d=True)
+    progress = compare.ConsoleProgress(sys.stderr)
+    _start(args.backend, progress)
+    from upsample1d.streaming import Stream, files
+
+    progress.status("building the stream")
+    model = files.load_model(args.model) if args.model else \
+        files.reference_model(args.reference, audio.shape[1], args.seed)
+    stream = Stream(model)
+    step = stream.step if args.no_compile else stream.compiled_step()
+    seconds = audio.shape[0] / rate
+
+    def on_chunk(done, total, took):
+        progress.status(f"[{done}/{total}] {done * args.chunk / rate:.1f} of {seconds:.1f} s "
+                        f"of audio, last chunk {took * 1e3:.1f} ms")
+
+    run = files.stream_audio(stream, audio, args.chunk, step, on_chunk)
+    progress.stage(f"streamed {audio.shape[0]} samples in {len(run.seconds) - 1} chunks of "
+                   f"{args.chunk}" + (f" (the last padded with {run.padded} zeros)"
+                                      if run.padded else ""))
+    # the input's sample format where the output's file format has it (PCM_16 would round)
+    subtype = soundfile.info(args.input).subtype
+    extension = os.path.splitext(args.output)[1][1:].upper()
+    if not soundfile.check_format(extension or "WAV", subtype):
+        subtype = None
+    soundfile.write(args.output, run.output, int(round(rate * stream.output_rate)),
+                    subtype=subtype)
+    latency, steady = float(stream.latency), float(np.median(run.seconds[:-1]))
+    print(f"latency: {stream.latency} samples ({latency / rate * 1e3:.1f} ms at {rate} Hz) "
+          f"of lookahead, plus one chunk of {args.chunk} ({args.chunk / rate * 1e3:.1f} ms)")
+    print(f"real-time factor: {steady / (args.chunk / rate):.4f} (median chunk "
+          f"{steady * 1e3:.2f} ms for {args.chunk / rate * 1e3:.1f} ms of audio); whole run "
+          f"{sum(run.seconds):.2f} s for {seconds:.2f} s of audio, warm-up and compilation "
+          "included")
+    print(f"wrote {args.output}", flush=True)
     return 0
 
 

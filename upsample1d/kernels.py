@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 from keras import ops
 
+from upsample1d import _backend
 from upsample1d import _validation as check
 
 # --- transposed <-> subpixel ---------------------------------------------------------------
@@ -64,12 +65,12 @@ def subpixel_kernel_size(kernel_size, factor):
 def _transposed_to_subpixel(kernel, factor, mode, geometry):
     kernel_size, c_out, c_in = kernel.shape
     g = geometry
-    w = ops.pad(kernel, [[g["front"], g["back"]], [0, 0], [0, 0]])
+    w = _backend.pad(kernel, [[g["front"], g["back"]], [0, 0], [0, 0]])
     w = ops.flip(ops.reshape(w, (g["taps"], factor, c_out, c_in)), axis=0)
     w = ops.transpose(w, (0, 3, 1, 2) if mode == "DCR" else (0, 3, 2, 1))
     w = ops.reshape(w, (g["taps"], c_in, factor * c_out))
     if g["extra_left"] or g["extra_right"]:
-        w = ops.pad(w, [[g["extra_left"], g["extra_right"]], [0, 0], [0, 0]])
+        w = _backend.pad(w, [[g["extra_left"], g["extra_right"]], [0, 0], [0, 0]])
     return w
 
 

@@ -15,6 +15,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from upsample1d import _backend
 from upsample1d import _validation as check
 
 CLIP = 1e-5  # BigVGAN's dynamic_range_compression clip value
@@ -147,12 +148,13 @@ def _waveform(x, data_format):
 def _log_mel(x, settings, data_format):
     """The computation of :func:`mel_spectrogram` on a checked ``(B, T)`` float tensor."""
     p = settings.padding
-    x = ops.pad(x, ((0, 0), (p, p)), mode="reflect")
+    x = _backend.pad(x, ((0, 0), (p, p)), mode="reflect")
     window = hann_window(settings.win_size, settings.n_fft)
     real, imag = ops.stft(x, settings.n_fft, settings.hop_size, settings.n_fft,
                           window=window, center=False)
     magnitude = ops.sqrt(real * real + imag * imag + MAGNITUDE_FLOOR)
-    mel = ops.matmul(magnitude, ops.cast(settings.filters, magnitude.dtype))
+    # einsum, not matmul: Keras' torch matmul returns float32 for float64 inputs
+    mel = ops.einsum("bfk,km->bfm", magnitude, ops.cast(settings.filters, magnitude.dtype))
     mel = ops.log(ops.maximum(mel, CLIP))
     return mel if data_format == "channels_last" else ops.transpose(mel, (0, 2, 1))
 

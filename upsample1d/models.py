@@ -105,7 +105,7 @@ DEMUCS_PAPER_CONFIG = {
 def demucs_like(upsampler="transposed", length=16384, depth=4, channels=16, growth=2,
                 kernel_size=8, factor=4, lstm_layers=2, in_channels=1, out_channels=None,
                 bias=True, first_relu=True, upsampler_options=None, name=None, stride=None,
-                downsampler="strided", downsampler_options=None):
+                downsampler="strided", downsampler_options=None, lstm="bidirectional"):
     """A Demucs-like U-Net (Defossez et al. 2019) with the decoder's upsampler chosen by name.
 
     Channels_last, ``(B, length, in_channels) -> (B, length, out_channels)``
@@ -116,7 +116,10 @@ def demucs_like(upsampler="transposed", length=16384, depth=4, channels=16, grow
       is kept as the skip connection ``skip_i``, of length ``length / factor**(i + 1)``;
     - bottleneck (``lstm_layers > 0``): ``lstm_layers`` bidirectional LSTMs of ``C`` units
       per direction (``C`` the last encoder width), then a ``Dense(C)`` back to ``C``
-      channels; ``lstm_layers=0`` leaves it out;
+      channels; ``lstm_layers=0`` leaves it out. ``lstm="unidirectional"`` uses
+      unidirectional LSTMs of ``C`` units and no ``Dense`` instead (as the causal real-time
+      Demucs of Defossez et al. 2020): the model then runs chunk by chunk with
+      :class:`upsample1d.streaming.Stream`, which the bidirectional one cannot;
     - decoder layer ``i`` (``i = depth-1 .. 0``): ``x + skip_i`` -> ``Conv1D(2 * C_i, 1)`` ->
       GLU -> upsampler by ``factor`` to ``C_{i-1}`` channels (``out_channels`` for the last
       one) -> ReLU, except after the last layer (the output is linear).
@@ -175,7 +178,7 @@ def demucs_like(upsampler="transposed", length=16384, depth=4, channels=16, grow
                           depth=depth, channels=channels, growth=growth,
                           kernel_size=kernel_size, factor=factor, lstm_layers=lstm_layers,
                           in_channels=in_channels, out_channels=out_channels, bias=bool(bias),
-                          first_relu=first_relu)
+                          first_relu=first_relu, lstm=lstm)
     a["up_options"] = {"use_bias": a["bias"], **(upsampler_options or {})}
     a["down_options"] = {"use_bias": a["bias"], **(downsampler_options or {})}
     a["widths"] = [a["channels"] * a["growth"] ** i for i in range(a["depth"])]
@@ -186,6 +189,7 @@ def demucs_like(upsampler="transposed", length=16384, depth=4, channels=16, grow
         x = _demucs_bottleneck(x, a)
     x = _demucs_decoder(x, skips, a)
     suffix = "" if (bias and first_relu) else "_modified"
+    suffix += "_causal_lstm" if a["lstm"] == "unidirectional" and a["lstm_layers"] else ""
     label = "custom" if callable(upsampler) else a["upsampler"]
     if a["downsampler"] != "strided":
         label += "_down_" + ("custom" if callable(downsampler) else a["downsampler"])
@@ -203,6 +207,7 @@ def _demucs_arguments(**a):
     a["out_channels"] = a["in_channels"] if a["out_channels"] is None else \
         check.positive_int(a["out_channels"], "out_channels")
     a["lstm_layers"] = check.non_negative_int(a["lstm_layers"], "lstm_layers")
+    a["lstm"] = check.choice(a["lstm"], "lstm", ("bidirectional", "unidirectional"))
     kernel_size, factor, depth = a["kernel_size"], a["factor"], a["depth"]
     if kernel_size < factor:
         raise ValueError(f"`kernel_size` ({kernel_size}) must be at least factor={factor}, or "
@@ -244,6 +249,10 @@ def _demucs_encoder(x, a):
 
 def _demucs_bottleneck(x, a):
     width = a["widths"][-1]
+    if a["lstm"] == "unidirectional":
+        for j in range(a["lstm_layers"]):
+            x = keras.layers.LSTM(width, return_sequences=True, name=f"lstm{j}")(x)
+        return x
     for j in range(a["lstm_layers"]):
         x = keras.layers.Bidirectional(
             keras.layers.LSTM(width, return_sequences=True), name=f"lstm{j}")(x)

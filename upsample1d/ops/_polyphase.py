@@ -153,8 +153,8 @@ def _replicate_pad(x, left, right, axis):
         # A length known only at run time may be 0 (a TF graph): the padded length must
         # still be left + right, so an empty edge sample is taken as a zero.
         widths = [[0, 0]] * 3
-        first = ops.pad(first, [*widths[:axis], [0, 1], *widths[axis + 1:]])
-        last = ops.pad(last, [*widths[:axis], [1, 0], *widths[axis + 1:]])
+        first = _backend.pad(first, [*widths[:axis], [0, 1], *widths[axis + 1:]])
+        last = _backend.pad(last, [*widths[:axis], [1, 0], *widths[axis + 1:]])
         first, last = first[head + (slice(0, 1),)], last[head + (slice(-1, None),)]
     parts = [ops.repeat(first, left, axis=axis)] if left else []
     parts.append(x)
@@ -187,7 +187,7 @@ def pad(x, left, right, data_format, edge):
         return _reflect_pad(x, left, right, axis)
     widths = [[0, 0], [0, 0], [0, 0]]
     widths[axis] = [left, right]
-    return ops.pad(x, widths)
+    return _backend.pad(x, widths)
 
 
 def pad_to_blocks(x, r, data_format, edge):

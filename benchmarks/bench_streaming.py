@@ -1,0 +1,408 @@
+"""Streaming (``upsample1d.streaming.Stream``) on the current backend: exactness, cost per
+chunk, real-time factor, and (torch) ``cached_conv`` 2.5.0 on the same conv stack.
+
+Run from the repository root, one backend per process::
+
+    KERAS_BACKEND=jax python -m benchmarks.bench_streaming [--size tiny] [--out DIR]
+
+Parts (``--parts``, default all):
+
+- ``exactness``: for every layer configuration of the streaming tests (both data formats)
+  and the reference models, the max |streamed - offline| / max |offline| over the whole
+  signal (both ends), eager (chunks of mixed sizes) and compiled (``stream.compiled_step()``,
+  fixed chunks; on torch only the models, each Inductor graph takes a while);
+- ``cost``: the auto-encoder and ``demucs_like`` (unidirectional LSTM, default size): the
+  median time of a steady ``step`` per chunk of 64 .. 16384 samples, per sample against the
+  offline model's call on 65536 samples (goal: <= 1.3x at 4096), and the real-time factor
+  at 16 kHz and 44.1 kHz (time per chunk / duration of the chunk). Compiled as
+  ``compiled_step``: ``jax.jit``, ``tf.function(jit_compile=True)``; torch eager (one
+  thread, ``--torch-threads``) unless ``--torch-compile``;
+- ``cached_conv`` (torch): a conv / strided conv / transposed conv stack streamed by our
+  ``step`` and by ``cached_conv``'s cached convolutions, per chunk, calls interleaved
+  (goal: ours <= 1.0x), and each one's exactness against its own offline model.
+
+Writes ``streaming-<backend>.json`` and ``.md`` to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import statistics
+import sys
+import time
+import warnings
+
+import keras
+import numpy as np
+
+from benchmarks import progress, report, timing
+from benchmarks.machine import backend_name, info_line, machine_info
+from benchmarks.streaming_cases import (
+    alias_free_gru_sinc_model,
+    keras_layers,
+    package_layers,
+    partitions,
+    relative_error,
+    residual_model,
+    run_stream,
+    single_layer_model,
+    to_numpy,
+)
+
+SIZES = {"full": {"chunks": [64, 256, 1024, 4096, 16384], "offline": 65536, "blocks": 24,
+                  "cc_chunks": [256, 1024, 4096]},
+         "tiny": {"chunks": [256, 1024], "offline": 4096, "blocks": 6, "cc_chunks": [256]}}
+PARTS = ("exactness", "cost", "cached_conv")
+COST_TARGET, CACHED_CONV_TARGET = 1.3, 1.0
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--size", choices=sorted(SIZES), default="full")
+    p.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS))
+    p.add_argument("--budget", type=float, default=2.0, help="seconds per timed case")
+    p.add_argument("--torch-threads", type=int, default=1,
+                   help="torch CPU threads (default 1: a real-time stream runs one chunk at "
+                   "a time; two spinning threads on a shared 2-core machine cost 50x)")
+    p.add_argument("--torch-compile", action="store_true",
+                   help="cost part: torch.compile (Inductor) the step and the offline call")
+    report.add_out_argument(p)
+    return p.parse_args(argv)
+
+
+# --- exactness -------------------------------------------------------------------------------
+
+def _models():
+    from upsample1d.models import autoencoder, demucs_like
+
+    keras.utils.set_random_seed(31)
+    models = {f"autoencoder({m})": autoencoder(m, length=None)
+              for m in ("subpixel", "transposed", "nearest", "linear", "sinc")}
+    models["demucs_like(lstm=unidirectional)"] = demucs_like(length=None, lstm="unidirectional")
+    models["residual/gated/concatenated branches"] = residual_model()
+    models["alias-free snake + GRU + sinc"] = alias_free_gru_sinc_model()
+    return models
+
+
+def _cases():
+    cases = {}
+    for df in ("channels_last", "channels_first"):
+        for name, make in package_layers(df).items():
+            cases[f"{name} ({df[9:]})"] = lambda m=make, d=df: single_layer_model(m, df=d)
+    for name, make in keras_layers().items():
+        cases[f"keras {name}"] = lambda m=make: single_layer_model(m)
+    return cases
+
+
+def _exactness_row(name, model, blocks, compiled):
+    from upsample1d.streaming import Stream
+
+    stream = Stream(model)
+    axis = 1 if stream.data_format == "channels_last" else 2
+    channels = model.inputs[0].shape[3 - axis]
+    length = stream.hop * blocks * 4
+    shape = [2, channels, channels]
+    shape[axis] = length
+    x = np.random.default_rng(0).normal(size=shape).astype("float32")
+    offline = to_numpy(model(x))
+    sizes = partitions(length, stream.hop, np.random.default_rng(1))["mixed"]
+    row = {"case": name, "hop": stream.hop, "latency": str(stream.latency),
+           "eager": relative_error(run_stream(stream, x, sizes)[0], offline)}
+    if compiled:
+        step = stream.compiled_step()
+        fixed = [stream.hop * blocks // 2] * 8
+        row["compiled"] = relative_error(run_stream(stream, x, fixed, step=step)[0], offline)
+    return row
+
+
+def exactness(size, backend):
+    blocks = SIZES[size]["blocks"]
+    cases = {**_cases(), **{n: (lambda m=m: m) for n, m in _models().items()}}
+    if size == "tiny":
+        cases = dict(list(cases.items())[:2] + list(cases.items())[-1:])
+    rows = []
+    with progress.Task("streaming exactness", len(cases)) as task:
+        for name, make in cases.items():
+            task.start(name)
+            compiled = backend != "torch" or name in _models_names()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                try:
+                    rows.append(_exactness_row(name, make(), blocks, compiled))
+                except Exception as exc:  # noqa: BLE001 - a row says what failed
+                    progress.failure(task, exc)
+                    rows.append({"case": name, "error": report.short_error(exc)})
+            task.done(f"{rows[-1].get('eager', 'error')}")
+    return rows
+
+
+def _models_names():
+    return ("autoencoder(subpixel)", "autoencoder(transposed)", "autoencoder(nearest)",
+            "autoencoder(linear)", "autoencoder(sinc)", "demucs_like(lstm=unidirectional)",
+            "residual/gated/concatenated branches", "alias-free snake + GRU + sinc")
+
+
+# --- cost per chunk --------------------------------------------------------------------------
+
+def _compile(fn, backend, torch_compile):
+    if backend == "torch" and not torch_compile:
+        return fn
+    from upsample1d.streaming import _backend
+
+    return _backend.compile_step(fn)
+
+
+def _warm_state(stream, x):
+    """The state after enough chunks ``x`` that its shapes no longer change."""
+    state = stream.initial_state(x.shape[0])
+    for _ in range(64):
+        _, new_state = stream.step(x, state)
+        steady = all(tuple(new_state[k].shape) == tuple(state[k].shape) for k in state)
+        state = new_state
+        if steady:
+            break
+    return state
+
+
+def _cost_rows(name, model, size, backend, args):
+    from upsample1d.streaming import Stream
+    from upsample1d.streaming import _backend as stream_backend
+
+    stream = Stream(model)
+    compiled = _compile(stream.step, backend, args.torch_compile)
+    offline_x = keras.ops.convert_to_tensor(np.random.default_rng(0).normal(
+        size=(1, SIZES[size]["offline"], 1)).astype("float32"))
+    offline_fn = _compile(lambda x: model(x), backend, args.torch_compile)
+    with stream_backend.inference():
+        offline = timing.time_calls(offline_fn, offline_x, budget_s=args.budget)
+    per_sample = offline["median_ms"] / SIZES[size]["offline"]
+    rows = []
+    for chunk in SIZES[size]["chunks"]:
+        if chunk % stream.hop:
+            continue
+        x = keras.ops.zeros((1, chunk, 1))
+        state = _warm_state(stream, x)
+        with stream_backend.inference():
+            result = timing.time_calls(lambda x=x, s=state: compiled(x, s)[0],
+                                       budget_s=args.budget)
+        ms = result["median_ms"]
+        rows.append({"model": name, "chunk": chunk, "hop": stream.hop,
+                     "latency": str(stream.latency), "step_ms": ms,
+                     "offline_ms_per_sample": per_sample,
+                     "ratio": ms / chunk / per_sample,
+                     "rtf_16k": ms / 1e3 / (chunk / 16000),
+                     "rtf_44k": ms / 1e3 / (chunk / 44100), "calls": result["repeats"]})
+    return rows
+
+
+def cost(size, backend, args):
+    from upsample1d.models import autoencoder, demucs_like
+
+    keras.utils.set_random_seed(32)
+    models = {"autoencoder(subpixel)": autoencoder(length=None),
+              "demucs_like(lstm=unidirectional)": demucs_like(length=None,
+                                                              lstm="unidirectional")}
+    rows = []
+    with progress.Task("streaming cost", len(models)) as task:
+        for name, model in models.items():
+            task.start(name)
+            rows += _cost_rows(name, model, size, backend, args)
+            task.done(f"{len(rows)} rows")
+    return rows
+
+
+# --- cached_conv -----------------------------------------------------------------------------
+
+STACK = [("conv", 1, 16, 7, 1), ("conv", 16, 32, 8, 4), ("convt", 32, 16, 8, 4),
+         ("conv", 16, 1, 7, 1)]  # (kind, in, out, kernel, stride), LeakyReLU(0.2) between
+
+
+def _ours_stack():
+    keras.utils.set_random_seed(33)
+    inputs = keras.Input((1, None))
+    x = inputs
+    for i, (kind, _, out, k, s) in enumerate(STACK):
+        layer = keras.layers.Conv1D if kind == "conv" else keras.layers.Conv1DTranspose
+        x = layer(out, k, strides=s, padding="same", data_format="channels_first")(x)
+        if i < len(STACK) - 1:
+            x = keras.layers.LeakyReLU(0.2)(x)
+    return keras.Model(inputs, x)
+
+
+def _their_stack(cached):
+    import cached_conv as cc
+    import torch
+
+    cc.use_cached_conv(cached)
+    layers, delay = [], 0
+    for i, (kind, c_in, c_out, k, s) in enumerate(STACK):
+        if kind == "conv":
+            layer = cc.Conv1d(c_in, c_out, k, stride=s, padding=cc.get_padding(k, s),
+                              cumulative_delay=delay)
+        else:
+            layer = cc.ConvTranspose1d(c_in, c_out, k, stride=s, padding=(k - s) // 2,
+                                       cumulative_delay=delay)
+        delay = getattr(layer, "cumulative_delay", 0)
+        layers.append(layer)
+        if i < len(STACK) - 1:
+            layers.append(torch.nn.LeakyReLU(0.2))
+    model = cc.CachedSequential(*layers)
+    cc.use_cached_conv(False)
+    return model.eval()
+
+
+def _theirs_exactness(length):
+    """cached_conv's streamed output (chunks of 256) against its offline model: over the
+    interior (its own test's crop) and over every sample it produces."""
+    import cached_conv as cc
+    import torch
+
+    torch.manual_seed(0)
+    offline, streamed = _their_stack(False), _their_stack(True)
+    streamed.load_state_dict(offline.state_dict(), strict=False)
+    x = torch.randn(1, 1, length)
+    with torch.no_grad():
+        y = offline(x)
+        cy = cc.chunk_process(streamed, x, length // 256)
+    delay = streamed.cumulative_delay
+    aligned_y, aligned_cy = y[..., :length - delay], cy[..., delay:]
+    scale = float(y.abs().max())
+    interior = float((aligned_y - aligned_cy)[..., delay:-delay].abs().max()) / scale
+    whole = float((aligned_y - aligned_cy).abs().max()) / scale
+    return {"delay": delay, "interior": interior, "produced": whole, "missing_end": delay}
+
+
+def cached_conv(size, backend, args):
+    if backend != "torch":
+        return {"skipped": "cached_conv is torch only"}
+    if importlib.util.find_spec("cached_conv") is None:
+        return {"skipped": "needs cached-conv==2.5.0 (the bench extra)"}
+    import torch
+
+    from upsample1d.streaming import Stream
+
+    model = _ours_stack()
+    stream = Stream(model)
+    length = max(SIZES[size]["cc_chunks"]) * 8
+    x = np.random.default_rng(0).normal(size=(1, 1, length)).astype("float32")
+    ours_error = relative_error(run_stream(stream, x, [256] * (length // 256))[0],
+                                to_numpy(model(x)))
+    theirs = _their_stack(True)
+    scripted = _scripted(_their_stack(True))
+    rows = []
+    for chunk in SIZES[size]["cc_chunks"]:
+        xt = torch.randn(1, 1, chunk)
+        state = _warm_state(stream, xt)
+        fns = {"ours": lambda x=xt, s=state: stream.step(x, s)[0],
+               "theirs": lambda x=xt: theirs(x), "theirs scripted": lambda x=xt: scripted(x)}
+        if size == "full":  # (an Inductor compilation takes a while)
+            compiled = _warm_compiled(stream, xt)
+            fns["ours compiled"] = lambda x=xt, s=state, c=compiled: c(x, s)[0]
+        with torch.no_grad():
+            medians = _interleaved(fns, args.budget)
+        rows.append({"chunk": chunk, **{f"{k} ms": v for k, v in medians.items()},
+                     "ratio": medians["ours"] / medians["theirs"]})
+        if "ours compiled" in medians:
+            rows[-1]["ratio compiled"] = medians["ours compiled"] / medians["theirs"]
+    return {"rows": rows, "ours": {"latency": str(stream.latency), "error": ours_error},
+            "theirs": _theirs_exactness(length)}
+
+
+def _scripted(model):
+    """TorchScript of cached_conv's model (as RAVE exports it), its buffers made first."""
+    import torch
+
+    with torch.no_grad():
+        model(torch.zeros(1, 1, 256))
+    return torch.jit.script(model)
+
+
+def _warm_compiled(stream, x):
+    """``stream.compiled_step()`` after its warm-up and one compiled call on ``x``."""
+    step, state = stream.compiled_step(), stream.initial_state(1)
+    for _ in range(24):
+        _, state = step(x, state)
+    return step
+
+
+def _interleaved(fns, budget):
+    for fn in fns.values():
+        fn()
+    times = {name: [] for name in fns}
+    began = time.perf_counter()
+    while time.perf_counter() - began < budget or len(times[next(iter(times))]) < 5:
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append((time.perf_counter() - start) * 1e3)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+# --- report ----------------------------------------------------------------------------------
+
+def markdown(results, info):
+    lines = ["# Streaming", "", info_line(info), ""]
+    if "exactness" in results:
+        lines += ["## Exactness: max |streamed - offline| / max |offline|, whole signal", ""]
+        rows = [[r["case"], r.get("hop", ""), r.get("latency", ""),
+                 r.get("error") or f"{r['eager']:.1e}",
+                 f"{r['compiled']:.1e}" if "compiled" in r else "-"]
+                for r in results["exactness"]]
+        lines += [report.markdown_table(["case", "hop", "latency", "eager", "compiled"], rows),
+                  ""]
+    if "cost" in results:
+        lines += ["## Cost of a steady step (median per chunk) against the offline call",
+                  "", f"Target: <= {COST_TARGET}x per sample at 4096 samples.", ""]
+        rows = [[r["model"], r["chunk"], f"{r['step_ms']:.3f}",
+                 f"{r['offline_ms_per_sample'] * r['chunk']:.3f}", f"{r['ratio']:.2f}x",
+                 f"{r['rtf_16k']:.4f}", f"{r['rtf_44k']:.4f}"] for r in results["cost"]]
+        lines += [report.markdown_table(["model", "chunk", "step ms", "offline ms (same "
+                                         "samples)", "ratio", "RTF 16 kHz", "RTF 44.1 kHz"],
+                                        rows), ""]
+    cc = results.get("cached_conv")
+    if cc and "rows" in cc:
+        lines += ["## The same conv stack: ours against cached_conv 2.5.0 (torch)", "",
+                  f"Target: ours <= {CACHED_CONV_TARGET}x per chunk. Exactness, ours: "
+                  f"{cc['ours']['error']:.1e} over every sample, latency "
+                  f"{cc['ours']['latency']}; cached_conv: {cc['theirs']['interior']:.1e} "
+                  f"inside (its test's crop), {cc['theirs']['produced']:.1e} over what it "
+                  f"produces, delay {cc['theirs']['delay']} and the last "
+                  f"{cc['theirs']['missing_end']} samples not produced.", ""]
+        names = ["ours", "ours compiled", "theirs", "theirs scripted"]
+        rows = [[r["chunk"], *(f"{r[n + ' ms']:.3f}" if n + " ms" in r else "-" for n in names),
+                 f"{r['ratio']:.2f}x", f"{r['ratio compiled']:.2f}x" if "ratio compiled" in r
+                 else "-"] for r in cc["rows"]]
+        lines += [report.markdown_table(
+            ["chunk", "ours eager ms", "ours compiled ms (Inductor)", "cached_conv ms",
+             "cached_conv TorchScript ms", "eager / cached_conv",
+             "compiled / cached_conv"], rows), ""]
+    elif cc:
+        lines += [f"cached_conv: skipped ({cc['skipped']})", ""]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    backend = backend_name()
+    if backend == "torch":
+        import torch
+
+        torch.set_num_threads(args.torch_threads)
+    results = {}
+    if "exactness" in args.parts:
+        results["exactness"] = exactness(args.size, backend)
+    if "cost" in args.parts:
+        results["cost"] = cost(args.size, backend, args)
+    if "cached_conv" in args.parts:
+        results["cached_conv"] = cached_conv(args.size, backend, args)
+    info = machine_info()
+    text = markdown(results, info)
+    report.write_results(args.out, f"streaming-{backend}", {"info": info, **results}, text)
+    print(text)
+    errors = [r for r in results.get("exactness", []) if "error" in r]
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

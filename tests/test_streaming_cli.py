@@ -1,0 +1,74 @@
+"""``upsample1d stream``: a WAV file through a model chunk by chunk, the same samples as the
+offline model; latency and real-time factor printed; bad arguments named."""
+
+import keras
+import numpy as np
+import pytest
+from conftest import has_module
+from test_cli import run
+
+from upsample1d.streaming import files
+
+pytestmark = pytest.mark.skipif(not has_module("soundfile"),
+                                reason="the stream command reads and writes with soundfile")
+
+
+@pytest.fixture
+def wav(tmp_path):
+    import soundfile
+
+    from upsample1d.audio import synthetic_audio
+
+    path = tmp_path / "in.wav"
+    # stereo, a length that is no multiple of the hop: the last chunk is padded
+    audio = np.concatenate([synthetic_audio(1, 3001, seed=s)[0] for s in (1, 2)], axis=1)
+    soundfile.write(path, audio, 16000, subtype="FLOAT")
+    return path, audio
+
+
+def test_stream_writes_the_offline_output_and_reports(capsys, tmp_path, wav):
+    import soundfile
+
+    path, audio = wav
+    out = tmp_path / "out.wav"
+    code, stdout, stderr = run(capsys, "stream", str(path), str(out), "--chunk", "256",
+                               "--seed", "3", "--no-compile")
+    assert code == 0, stderr
+    written, rate = soundfile.read(out, dtype="float32", always_2d=True)
+    assert rate == 16000
+    model = files.reference_model("autoencoder", 2, seed=3)
+    padded = np.concatenate([audio, np.zeros((3, 2), np.float32)])  # to 3004, a multiple of 4
+    offline = keras.ops.convert_to_numpy(model(padded[None]))[0, :3001]
+    assert written.shape == (3001, 2)
+    assert np.abs(written - offline).max() <= 1e-6 * np.abs(offline).max()
+    assert "latency: 48 samples (3.0 ms at 16000 Hz) of lookahead, plus one chunk of 256 " \
+           "(16.0 ms)" in stdout
+    assert "real-time factor: " in stdout
+    assert "streamed 3001 samples in 12 chunks of 256 (the last padded with 3 zeros)" in stderr
+
+
+def test_stream_refuses_a_chunk_that_is_not_a_multiple_of_the_hop(capsys, tmp_path, wav):
+    code, _, stderr = run(capsys, "stream", str(wav[0]), str(tmp_path / "o.wav"),
+                          "--reference", "demucs", "--chunk", "300")
+    assert code == 2
+    assert "chunk length 300 is not a multiple of the model's hop 256" in stderr
+
+
+def test_stream_refuses_a_saved_model_that_cannot_stream(capsys, tmp_path, wav):
+    from upsample1d.models import demucs_like
+
+    path = tmp_path / "bi.keras"
+    demucs_like(length=None, depth=1, channels=4, in_channels=2).save(path)
+    code, _, stderr = run(capsys, "stream", str(wav[0]), str(tmp_path / "o.wav"),
+                          "--model", str(path))
+    assert code == 2
+    assert "layer 'lstm0' (Bidirectional) cannot stream" in stderr
+
+
+def test_stream_argument_errors(capsys, tmp_path, wav):
+    code, _, stderr = run(capsys, "stream", str(tmp_path / "missing.wav"), "o.wav")
+    assert code == 2 and "no such file" in stderr
+    code, _, stderr = run(capsys, "stream", str(wav[0]), "o.wav", "--chunk", "0")
+    assert code == 2 and "--chunk" in stderr
+    code, _, stderr = run(capsys, "stream", str(wav[0]), "o.wav", "--reference", "bigvgan")
+    assert code == 2 and "invalid choice: 'bigvgan'" in stderr

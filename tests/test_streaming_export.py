@@ -1,0 +1,95 @@
+"""Exported streams (``upsample1d.streaming.export``): ONNX run with onnxruntime, LiteRT run
+with ``ai-edge-litert``; chunk after chunk, each exported step's output equals the Keras
+stream's to <= 1e-6 relative, and steps plus flush equal the offline model. Skips, saying
+why, where the backend has no exporter installed."""
+
+import importlib.util
+
+import keras
+import numpy as np
+import pytest
+from conftest import BACKEND
+
+from benchmarks.streaming_cases import alias_free_gru_sinc_model, relative_error, to_numpy
+from upsample1d.models import autoencoder, demucs_like
+from upsample1d.streaming import Stream
+from upsample1d.streaming.export import ExportedStream, export
+
+TOLERANCE = 1e-6
+pytestmark = [  # third-party deprecations met while exporting (Keras' tf2onnx shim, torch)
+    pytest.mark.filterwarnings("ignore:In the future `np.object` will be defined:FutureWarning"),
+    pytest.mark.filterwarnings(r"ignore:`isinstance\(treespec, LeafSpec\)` is deprecated:"
+                               "FutureWarning"),
+]
+NEEDS = {("onnx", "tensorflow"): ["onnx", "onnxruntime", "tf2onnx"],
+         ("onnx", "torch"): ["onnx", "onnxruntime", "onnxscript"],
+         ("onnx", "jax"): ["onnx", "onnxruntime", "jax2onnx"],
+         ("litert", "tensorflow"): ["ai_edge_litert"],
+         ("litert", "torch"): ["ai_edge_litert", "litert_torch"]}
+
+
+def _needs(format):
+    if (format, BACKEND) not in NEEDS:
+        pytest.skip(f"Keras exports {format} from TensorFlow and torch, not {BACKEND}")
+    missing = [m for m in NEEDS[format, BACKEND] if importlib.util.find_spec(m) is None]
+    if missing:
+        pytest.skip(f"{format} export on {BACKEND} needs {', '.join(missing)} (pip install "
+                    f"{' '.join(m.replace('_', '-') for m in missing)})")
+
+
+def _models():
+    keras.utils.set_random_seed(21)
+    return {"demucs_like": demucs_like("transposed", length=None, depth=2, channels=4,
+                                       lstm_layers=1, lstm="unidirectional"),
+            "autoencoder_linear": autoencoder("linear", length=None, hidden=8),
+            "alias_free_gru_sinc": alias_free_gru_sinc_model()}
+
+
+def _round_trip(name, format, tmp_path, chunks=6):
+    _needs(format)
+    model = _models()[name]
+    stream = Stream(model)
+    chunk = stream.hop * 4
+    export(stream, tmp_path, chunk, format=format)
+    exported = ExportedStream(tmp_path)
+    x = np.random.default_rng(0).normal(size=(1, chunk * chunks, model.inputs[0].shape[-1]))
+    x = x.astype("float32")
+    state, reference, parts = exported.initial_state(), stream.initial_state(1), []
+    for start in range(0, x.shape[1], chunk):
+        piece = x[:, start:start + chunk]
+        y, state = exported.step(piece, state)
+        expected, reference = stream.step(piece, reference)
+        expected = to_numpy(expected)
+        assert y.shape == expected.shape
+        if expected.size:
+            assert relative_error(y, expected) <= TOLERANCE, start
+        parts.append(y)
+    parts.append(exported.flush(state))
+    assert relative_error(np.concatenate(parts, axis=1), to_numpy(model(x))) <= TOLERANCE
+    return exported
+
+
+@pytest.mark.parametrize("name", ["demucs_like", pytest.param("autoencoder_linear",
+                                                                marks=pytest.mark.slow),
+                                  pytest.param("alias_free_gru_sinc", marks=pytest.mark.slow)])
+def test_onnx_steps_equal_the_stream_chunk_after_chunk(name, tmp_path):
+    exported = _round_trip(name, "onnx", tmp_path)
+    steps = [e["step"] for e in exported.manifest["signatures"]]
+    assert steps[0] == "step_0.onnx" and len(steps) >= 2  # the warm-up, then steady
+
+
+@pytest.mark.parametrize("name", ["demucs_like", pytest.param("autoencoder_linear",
+                                                                marks=pytest.mark.slow),
+                                  pytest.param("alias_free_gru_sinc", marks=pytest.mark.slow)])
+def test_litert_steps_equal_the_stream_chunk_after_chunk(name, tmp_path):
+    _round_trip(name, "litert", tmp_path)
+
+
+def test_exported_stream_refuses_other_chunks_and_states(tmp_path):
+    exported = _round_trip("demucs_like", "onnx", tmp_path, chunks=2)
+    with pytest.raises(ValueError, match=r"chunks of 64 samples, batch 1; got shape "
+                                         r"\(1, 32, 1\)"):
+        exported.step(np.zeros((1, 32, 1), np.float32), exported.initial_state())
+    state = {**exported.initial_state(), "lstm0/state0": np.zeros((1, 3), np.float32)}
+    with pytest.raises(ValueError, match="no exported graph takes a state of shapes"):
+        exported.step(np.zeros((1, 64, 1), np.float32), state)

@@ -1,0 +1,308 @@
+"""Streaming, continued: compiled steps, bad input, and the reference models at realistic
+sizes (``slow``).
+
+- ``step`` under the backend's compiler (``jax.jit``, ``tf.function(jit_compile=True)``,
+  ``torch.compile``, one graph) gives the offline output, and traces once per state
+  signature: a fixed chunk length stops tracing once the histories are full;
+- every refusal names the thing and why: a chunk that is not a multiple of the hop, layers
+  that cannot stream, a state of another batch size, dtype or stream, a flushed state.
+"""
+
+import keras
+import numpy as np
+import pytest
+from conftest import BACKEND, compile_fn
+
+from benchmarks.streaming_cases import (
+    alias_free_gru_sinc_model,
+    relative_error,
+    residual_model,
+    run_stream,
+    to_numpy,
+)
+from upsample1d.layers import SubpixelConv1D
+from upsample1d.models import autoencoder, demucs_like
+from upsample1d.streaming import NotStreamableError, Stream
+
+TOLERANCE = 1e-6
+
+
+def _small_models():
+    keras.utils.set_random_seed(11)
+    return {
+        "autoencoder": autoencoder("linear", length=None, hidden=8),
+        "residual": residual_model(),
+        "alias_free_gru_sinc": alias_free_gru_sinc_model(),
+        "demucs_like": demucs_like("transposed", length=None, depth=2, channels=4,
+                                   lstm_layers=1, lstm="unidirectional"),
+    }
+
+
+def _signature(x, state):
+    return (tuple(x.shape), tuple((k, tuple(v.shape)) for k, v in sorted(state.items())))
+
+
+def _cases(names, default, backends=("torch",)):
+    """``names`` as params; on ``backends`` only ``default`` in the default run, the rest
+    ``slow`` (torch takes seconds to capture each graph through Keras; JAX compiles each op
+    of the eager warm-up steps)."""
+    slow = [pytest.mark.slow] if BACKEND in backends else []
+    return [pytest.param(n, marks=() if n in default else slow) for n in names]
+
+
+@pytest.mark.parametrize("name", _cases(list(_small_models()), ["residual", "autoencoder"]))
+def test_compiled_step_is_exact_and_traces_once_per_state_shape(name):
+    """The backend's compiler on ``stream.step`` itself."""
+    if BACKEND == "torch":  # one graph per warm-up state shape: more than torch's default 8
+        import torch
+
+        with torch._dynamo.config.patch(recompile_limit=64):
+            _compiled_step_is_exact_and_traces_once_per_state_shape(name)
+    else:
+        _compiled_step_is_exact_and_traces_once_per_state_shape(name)
+
+
+def _compiled_step_is_exact_and_traces_once_per_state_shape(name):
+    model = _small_models()[name]
+    stream = Stream(model)
+    channels = model.inputs[0].shape[-1]
+    blocks = max(8, -(-2 * stream.latency // stream.hop))  # chunks: a short warm-up
+    x = np.random.default_rng(0).normal(size=(2, stream.hop * blocks * 5, channels))
+    x = x.astype("float32")
+    traces, signatures = [], set()
+
+    def counted(chunk, state):
+        traces.append(1)  # runs when the compiler traces (JAX, TensorFlow)
+        return stream.step(chunk, state)
+
+    compiled = compile_fn(counted, torch_backend="aot_eager")
+
+    def step(chunk, state):
+        signatures.add(_signature(chunk, state))
+        return compiled(chunk, state)
+
+    offline = to_numpy(model(x))  # first: the layers' constants are made eagerly
+    sizes = [stream.hop * blocks] * 5
+    streamed, _ = run_stream(stream, x, sizes, step=step)
+    assert relative_error(streamed, offline) <= TOLERANCE
+    if BACKEND != "torch":  # torch.compile replays the list append at every call
+        assert len(traces) == len(signatures) < len(sizes)
+
+
+@pytest.mark.parametrize("name", _cases(["autoencoder", "demucs_like"], ["autoencoder"],
+                                        ("torch", "jax")))
+def test_compiled_step_compiles_once_per_chunk_length(name, monkeypatch):
+    model = _small_models()[name]
+    stream = Stream(model)
+    calls, step = [], stream.step
+    if BACKEND != "torch":  # (torch.compile would guard on the list, recompiling each call)
+        monkeypatch.setattr(stream, "step", lambda *a: (calls.append(1), step(*a))[1])
+    options = {"backend": "aot_eager", "fullgraph": True} if BACKEND == "torch" else {}
+    compiled = stream.compiled_step(**options)
+    compiled_calls, inner = [], compiled.compiled
+    compiled.compiled = lambda *a: (compiled_calls.append(1), inner(*a))[1]  # outside
+    x = np.random.default_rng(1).normal(size=(1, stream.hop * 40, 1)).astype("float32")
+    sizes = [stream.hop] * 20 + [stream.hop * 4] * 5
+    streamed, _ = run_stream(stream, x, sizes, step=compiled)
+    assert relative_error(streamed, to_numpy(model(x))) <= TOLERANCE
+    assert len(compiled.steady) == 2  # the two chunk lengths reached a steady state
+    assert 0 < len(compiled_calls) < len(sizes)  # the rest ran eagerly, warming up
+    if BACKEND != "torch":  # one trace per chunk length (torch replays the append)
+        assert len(calls) - (len(sizes) - len(compiled_calls)) == 2
+
+
+def test_compiled_step_survives_a_change_of_grad_mode():
+    """torch: a compiled step first called with gradients on, then under no_grad (a global
+    state its graphs are guarded on) compiles again instead of failing."""
+    if BACKEND != "torch":
+        pytest.skip("grad mode is torch's global state")
+    import torch
+
+    model = _small_models()["autoencoder"]
+    stream = Stream(model)
+    compiled = stream.compiled_step(backend="aot_eager")
+    x = np.random.default_rng(2).normal(size=(1, 64 * 12, 1)).astype("float32")
+    first, _ = run_stream(stream, x, [64] * 12, step=compiled)
+    with torch.no_grad():
+        second, _ = run_stream(stream, x, [64] * 12, step=compiled)
+    offline = to_numpy(model(x))
+    assert max(relative_error(first, offline), relative_error(second, offline)) <= TOLERANCE
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(_small_models()))
+def test_compiled_step_with_inductor(name):
+    if BACKEND != "torch":
+        pytest.skip("Inductor is torch's compiler")
+    model = _small_models()[name]
+    stream = Stream(model)
+    x = np.random.default_rng(1).normal(size=(1, stream.hop * 32, model.inputs[0].shape[-1]))
+    x = x.astype("float32")
+    streamed, _ = run_stream(stream, x, [stream.hop * 8] * 4,
+                             step=stream.compiled_step(fullgraph=True))
+    assert relative_error(streamed, to_numpy(model(x))) <= TOLERANCE
+
+
+# --- bad input -----------------------------------------------------------------------------
+
+def _model(layer, shape=(None, 2)):
+    inputs = keras.Input(shape)
+    return keras.Model(inputs, layer(inputs))
+
+
+def _custom():
+    class Smooth(keras.layers.Layer):
+        def call(self, x):
+            return x
+
+    return _model(Smooth(name="smooth"))
+
+
+def _training_batchnorm():
+    inputs = keras.Input((None, 2))
+    return keras.Model(inputs, keras.layers.BatchNormalization(name="bn")(inputs,
+                                                                         training=True))
+
+
+def _attention():
+    inputs = keras.Input((None, 4))
+    layer = keras.layers.MultiHeadAttention(2, 2, name="attention")
+    return keras.Model(inputs, layer(inputs, inputs))
+
+
+def _two_inputs():
+    a, b = keras.Input((None, 2)), keras.Input((None, 2))
+    return keras.Model([a, b], keras.layers.Add()([a, b]))
+
+
+def _concat_time():
+    inputs = keras.Input((None, 2))
+    return keras.Model(inputs, keras.layers.Concatenate(axis=1, name="cat")([inputs, inputs]))
+
+
+def _dense_on_time():
+    inputs = keras.Input((2, 16))
+    x = SubpixelConv1D(2, 2, data_format="channels_first")(inputs)
+    return keras.Model(inputs, keras.layers.Dense(3, name="dense")(x))
+
+
+REFUSALS = {
+    "bidirectional": (lambda: demucs_like(length=None, depth=2, channels=4),
+                      r"'lstm0' \(Bidirectional\) cannot stream: its backward RNN starts at "
+                      r"the end of the signal"),
+    "global_pooling": (lambda: _model(keras.layers.GlobalAveragePooling1D(name="pool")),
+                       r"'pool' .* pools over the whole time axis"),
+    "attention": (_attention, r"'attention' .* attends over the whole time axis"),
+    "batchnorm_training": (_training_batchnorm, r"'bn' .* training=True"),
+    "custom": (_custom, r"'smooth' \(Smooth\) has no streaming rule.*register\(Smooth"),
+    "lambda": (lambda: _model(keras.layers.Lambda(lambda x: x, name="fn")),
+               r"'fn' .* opaque"),
+    "last_step": (lambda: _model(keras.layers.LSTM(2, name="rnn")),
+                  r"'rnn' .* only its last step"),
+    "backwards": (lambda: _model(keras.layers.GRU(2, return_sequences=True,
+                                                  go_backwards=True, name="rnn")),
+                  r"'rnn' .* backwards"),
+    "concat_time": (_concat_time, r"'cat' .* acts along axis \[1\], which includes time"),
+    "dense_on_time": (_dense_on_time, r"'dense' .* axis \[-1\], which includes time"),
+    "two_inputs": (_two_inputs, r"2 inputs and 1 outputs"),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSALS))
+def test_what_cannot_stream_is_refused_naming_the_layer_and_why(case):
+    make, message = REFUSALS[case]
+    with pytest.raises(NotStreamableError, match=message):
+        Stream(make())
+
+
+def test_subclassed_model_is_refused():
+    class Net(keras.Model):
+        def call(self, x):
+            return x
+
+    with pytest.raises(NotStreamableError, match="functional API"):
+        Stream(Net())
+    with pytest.raises(TypeError, match="keras.Model"):
+        Stream(keras.layers.Dense(2))
+
+
+@pytest.fixture(scope="module")
+def stream():
+    keras.utils.set_random_seed(12)
+    return Stream(autoencoder("sinc", length=None, hidden=4))
+
+
+def _chunk(samples, batch=1, dtype="float32"):
+    return np.zeros((batch, samples, 1), dtype)
+
+
+def test_chunk_that_is_not_a_multiple_of_the_hop_names_both(stream):
+    with pytest.raises(ValueError, match="chunk length 6 is not a multiple of the stream's "
+                                         "hop 4"):
+        stream.step(_chunk(6), stream.initial_state(1))
+
+
+def test_bad_chunks(stream):
+    state = stream.initial_state(1)
+    with pytest.raises(TypeError, match="dtype float16, the stream runs float32"):
+        stream.step(keras.ops.convert_to_tensor(_chunk(4, dtype="float16")), state)
+    with pytest.raises(ValueError, match=r"shape \('B', 'T', 1\) \(channels_last\), got "
+                                         r"\(1, 4, 2\)"):
+        stream.step(np.zeros((1, 4, 2), "float32"), state)
+    with pytest.raises(ValueError, match="batch_size"):
+        stream.initial_state(0)
+
+
+def test_state_of_another_batch_size_dtype_or_stream_is_refused(stream):
+    state = stream.initial_state(2)
+    with pytest.raises(ValueError, match=r"state 'batch' has shape \(2, 0\) .* need \(3, 0\)"):
+        stream.step(_chunk(8, batch=3), state)
+    key = next(k for k in state if k.endswith("/history"))
+    bad = {**state, key: keras.ops.cast(state[key], "float16")}
+    with pytest.raises(ValueError, match=f"state '{key}' has .* dtype float16"):
+        stream.step(_chunk(8, batch=2), bad)
+    with pytest.raises(ValueError, match=r"missing \['" + key):
+        stream.step(_chunk(8, batch=2), {k: v for k, v in state.items() if k != key})
+    with pytest.raises(ValueError, match=r"unexpected \['other'\]"):
+        stream.step(_chunk(8, batch=2), {**state, "other": state[key]})
+    with pytest.raises(TypeError, match="needs the state dict"):
+        stream.step(_chunk(8, batch=2), list(state.values()))
+    other = Stream(residual_model()).initial_state(2)
+    with pytest.raises(ValueError, match="does not belong to this stream"):
+        stream.step(_chunk(8, batch=2), other)
+
+
+def test_step_or_flush_after_flush_is_refused(stream):
+    _, state = stream.step(_chunk(8), stream.initial_state(1))
+    stream.flush(state)
+    with pytest.raises(ValueError, match="step: this state was flushed"):
+        stream.step(_chunk(8), state)
+    with pytest.raises(ValueError, match="flush: this state was flushed"):
+        stream.flush(state)
+    if BACKEND != "torch":  # under a compiler too: the mark is part of the state's structure
+        with pytest.raises(ValueError, match="this state was flushed"):
+            compile_fn(stream.step)(_chunk(8), state)
+
+
+# --- the reference models at realistic sizes -----------------------------------------------
+
+@pytest.mark.slow
+@pytest.mark.parametrize("upsampler", ["subpixel", "transposed", "nearest", "linear", "sinc"])
+def test_autoencoder_at_16k_samples_in_512_sample_chunks(upsampler):
+    keras.utils.set_random_seed(13)
+    model = autoencoder(upsampler, length=None)
+    stream = Stream(model)
+    x = np.random.default_rng(2).normal(size=(2, 16384, 1)).astype("float32")
+    streamed, _ = run_stream(stream, x, [512] * 32, step=stream.compiled_step())
+    assert relative_error(streamed, to_numpy(model(x))) <= TOLERANCE
+
+
+@pytest.mark.slow
+def test_demucs_like_unidirectional_at_its_default_size():
+    keras.utils.set_random_seed(14)
+    model = demucs_like("transposed", length=None, lstm="unidirectional")
+    stream = Stream(model)
+    x = np.random.default_rng(3).normal(size=(1, 32768, 1)).astype("float32")
+    streamed, _ = run_stream(stream, x, [1024] * 32, step=stream.compiled_step())
+    assert relative_error(streamed, to_numpy(model(x))) <= TOLERANCE
+    assert stream.hop == 256

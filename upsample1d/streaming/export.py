@@ -1,0 +1,216 @@
+"""A stream exported with its state as explicit inputs and outputs: ONNX (run with
+onnxruntime) or LiteRT (``.tflite``, run with ``ai-edge-litert``).
+
+Every exported graph has fixed shapes, and the state's shapes grow while the histories fill
+(the first steps see the true start of the signal: that is what makes the edges exact). So
+:func:`export` writes one step graph per state shape on the way, from the empty state to the
+steady one, which then serves every later chunk, and one flush graph per state shape a
+stream can end in; ``stream.json`` says which is which. :class:`ExportedStream` runs them
+with the same ``initial_state`` / ``step`` / ``flush`` as :class:`~upsample1d.streaming.
+Stream`, on NumPy arrays, for the exported chunk length and batch size. Empty state
+entries (histories before any input) are not graph inputs or outputs: the runner holds
+them.
+
+Keras' own exporters do the work (``Model.export``): ONNX from the TensorFlow backend
+(tf2onnx), the torch backend (torch.onnx) and JAX (jax2onnx); LiteRT from TensorFlow (and
+from torch with ``litert-torch``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import keras
+import numpy as np
+
+from upsample1d import _validation as check
+
+FORMATS = {"onnx": ".onnx", "litert": ".tflite"}
+MANIFEST = "stream.json"
+
+
+class _Graph(keras.Model):
+    """One step (``chunk`` given) or the flush (``chunk`` None) of ``stream`` for one state
+    shape, flat: ``[x, *state entries that are not empty]`` -> ``[y, *new entries that are
+    not empty]`` (``y`` left out when empty)."""
+
+    def __init__(self, stream, shapes, chunk_shape, outputs):
+        super().__init__(name="stream_step" if chunk_shape else "stream_flush")
+        self.stream, self.shapes, self.chunk_shape = stream, shapes, chunk_shape
+        self.inner = stream.model  # tracked: the exporters find its variables
+        self.inputs_kept = [k for k, s in shapes.items() if 0 not in s]
+        self.outputs_kept = outputs
+
+    def call(self, inputs):
+        inputs = list(inputs)
+        x = inputs.pop(0) if self.chunk_shape else None
+        state = {key: keras.ops.zeros(shape, self.stream._layout[key][1])
+                 for key, shape in self.shapes.items()}
+        state.update(zip(self.inputs_kept, inputs, strict=True))
+        if x is None:
+            y, new_state = self.stream._tail(state), {}
+        else:
+            y, new_state = self.stream._run(x, state, final=False)
+        values = {"y": y, **new_state}
+        return [values[key] for key in self.outputs_kept]
+
+
+def _shapes(state):
+    return {key: tuple(int(d) for d in value.shape) for key, value in sorted(state.items())}
+
+
+def _warm_up(stream, chunk, batch_size):
+    """The state shapes from the initial state on, chunk after chunk, up to the steady one;
+    and the shape of each step's output."""
+    x = keras.ops.zeros(stream._shape(batch_size, stream._input_channels, chunk),
+                        stream._input_dtype)
+    state, seen, outputs = stream.initial_state(batch_size), [], []
+    while not seen or _shapes(state) != seen[-1]:
+        seen.append(_shapes(state))
+        y, state = stream.step(x, state)
+        outputs.append((tuple(y.shape), _shapes(state)))
+    return seen, outputs
+
+
+def export(stream, directory, chunk, batch_size=1, format="onnx"):
+    """Write ``stream``'s graphs for chunks of ``chunk`` samples and ``batch_size`` to
+    ``directory`` (created), as ``format`` ``"onnx"`` or ``"litert"``; returns the path of
+    the manifest. Run them with :class:`ExportedStream`."""
+    chunk, batch_size = (check.positive_int(v, n) for v, n in ((chunk, "chunk"),
+                                                                (batch_size, "batch_size")))
+    format = check.choice(format, "format", tuple(FORMATS))
+    if chunk % stream.hop:
+        raise ValueError(f"the chunk length {chunk} is not a multiple of the stream's hop "
+                         f"{stream.hop}.")
+    os.makedirs(directory, exist_ok=True)
+    signatures, outputs = _warm_up(stream, chunk, batch_size)
+    chunk_shape = stream._shape(batch_size, stream._input_channels, chunk)
+    entries = []
+    for index, shapes in enumerate(signatures):
+        y_shape, next_shapes = outputs[index]
+        kept = [k for k, s in [("y", y_shape), *next_shapes.items()] if 0 not in s]
+        entry = {"state": shapes, "y": y_shape, "step_outputs": kept,
+                 "step": _write(stream, shapes, chunk_shape, kept, directory,
+                                f"step_{index}", format)}
+        if index:  # a stream that ends here: all that is left of its output
+            tail = _tail_shape(stream, shapes)
+            entry["flush_y"] = tail
+            entry["flush"] = _write(stream, shapes, None, ["y"] if 0 not in tail else [],
+                                    directory, f"flush_{index}", format) if 0 not in tail \
+                else None
+        entries.append(entry)
+    manifest = {"format": format, "chunk": chunk, "batch_size": batch_size, "hop": stream.hop,
+                "latency": str(stream.latency), "data_format": stream.data_format,
+                "dtype": stream._input_dtype, "signatures": entries}
+    path = os.path.join(directory, MANIFEST)
+    with open(path, "w") as f:
+        json.dump(manifest, f, indent=1)
+    return path
+
+
+def _tail_shape(stream, shapes):
+    state = {k: keras.ops.zeros(s, stream._layout[k][1]) for k, s in shapes.items()}
+    return tuple(int(d) for d in stream._tail(state).shape)
+
+
+def _write(stream, shapes, chunk_shape, outputs, directory, name, format):
+    graph = _Graph(stream, shapes, chunk_shape, outputs)
+    specs = ([keras.InputSpec(shape=chunk_shape, dtype=stream._input_dtype)] if chunk_shape
+             else [])
+    specs += [keras.InputSpec(shape=shapes[k], dtype=stream._layout[k][1])
+              for k in graph.inputs_kept]
+    graph([keras.ops.zeros(s.shape, s.dtype) for s in specs])  # built, as exporters want
+    filename = name + FORMATS[format]
+    graph.export(os.path.join(directory, filename), format=format, input_signature=[specs],
+                 verbose=False)
+    return filename
+
+
+class ExportedStream:
+    """The graphs :func:`export` wrote, run chunk after chunk on NumPy arrays: onnxruntime
+    for ONNX, ``ai_edge_litert`` for LiteRT. The same ``initial_state()`` / ``step(x,
+    state)`` / ``flush(state)`` as a :class:`~upsample1d.streaming.Stream`, for the exported
+    chunk length and batch size."""
+
+    def __init__(self, directory):
+        with open(os.path.join(directory, MANIFEST)) as f:
+            self.manifest = json.load(f)
+        self.directory, self._runners = directory, {}
+        self.chunk, self.hop = self.manifest["chunk"], self.manifest["hop"]
+        self.batch_size = self.manifest["batch_size"]
+        self._signatures = self.manifest["signatures"]
+
+    def initial_state(self):
+        return {k: np.zeros(s, self.manifest["dtype"])
+                for k, s in self._signatures[0]["state"].items()}
+
+    def _find(self, state):
+        shapes = {k: list(np.shape(v)) for k, v in sorted(state.items())}
+        for entry in self._signatures:
+            if entry["state"] == shapes:
+                return entry
+        raise ValueError(f"no exported graph takes a state of shapes {shapes}; "
+                         "was it made by this export's initial_state and step?")
+
+    def step(self, x, state):
+        x = np.asarray(x, self.manifest["dtype"])
+        axis = 1 if self.manifest["data_format"] == "channels_last" else 2
+        if x.shape[0] != self.batch_size or x.shape[axis] != self.chunk:
+            raise ValueError(f"this export takes chunks of {self.chunk} samples, batch "
+                             f"{self.batch_size}; got shape {x.shape}.")
+        entry = self._find(state)
+        after = self._signatures[min(self._signatures.index(entry) + 1,
+                                     len(self._signatures) - 1)]["state"]
+        kept = [k for k, s in entry["state"].items() if 0 not in s]
+        values = dict(zip(entry["step_outputs"],
+                          self._run(entry["step"], [x] + [state[k] for k in kept]),
+                          strict=True))
+        y = values.pop("y", np.zeros(entry["y"], self.manifest["dtype"]))
+        new_state = {k: values.get(k, np.zeros(s, self.manifest["dtype"]))
+                     for k, s in after.items()}
+        return y, new_state
+
+    def flush(self, state):
+        entry = self._find(state)
+        if "flush_y" not in entry:  # nothing was streamed
+            return np.zeros(entry["y"], self.manifest["dtype"])
+        if entry["flush"] is None:
+            return np.zeros(entry["flush_y"], self.manifest["dtype"])
+        kept = [k for k, s in entry["state"].items() if 0 not in s]
+        return self._run(entry["flush"], [state[k] for k in kept])[0]
+
+    def _run(self, filename, inputs):
+        runner = self._runners.get(filename)
+        if runner is None:
+            runner = self._runners[filename] = _runner(os.path.join(self.directory, filename))
+        return runner(inputs)
+
+
+def _runner(path):
+    """A function running the graph at ``path`` on a list of arrays, in the graph's order."""
+    if path.endswith(".onnx"):
+        import onnxruntime
+
+        session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+        names = [i.name for i in session.get_inputs()]
+        return lambda inputs: session.run(None, dict(zip(names, inputs, strict=True)))
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=path)
+    runner = interpreter.get_signature_runner()
+    details = runner.get_input_details()
+    names = sorted(details, key=lambda n: _input_position(n))
+    out_names = sorted(runner.get_output_details(), key=_input_position)
+
+    def run(inputs):
+        out = runner(**dict(zip(names, inputs, strict=True)))
+        return [out[n] for n in out_names]
+
+    return run
+
+
+def _input_position(name):
+    """The position in a LiteRT signature name such as ``args_0_3`` or ``output_2``."""
+    digits = "".join(c if c.isdigit() else " " for c in name).split()
+    return int(digits[-1]) if digits else 0

@@ -1,0 +1,171 @@
+"""The static plan of a stream: each call's reach in blocks, rates, lags and the hop.
+
+Everything here is Python integers and fractions, worked out once from the model's graph and
+the rule table (:mod:`upsample1d.streaming.rules`); the stream's ``step`` only reads it.
+
+Terms, for a tensor ``X`` of the graph: its *rate* is samples of ``X`` per model-input
+sample (a fraction); its *grain* is the number of samples every emission of ``X`` must be a
+multiple of (so that each consumer gets whole blocks); its *lag* is how many model-input
+samples behind the input its emitted samples are: after ``N`` input samples (a multiple of
+the hop), ``max(N - lag, 0) * rate`` samples of ``X`` have been emitted.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import upsample1d.streaming.rules as rules
+from upsample1d.streaming.graph import Call, flatten
+from upsample1d.streaming.rules import MERGE, RECURRENT, NotStreamableError
+
+
+@dataclass
+class Node:
+    """A call of the graph with its streaming arithmetic. ``left`` / ``right`` are the reach
+    in input blocks of ``reach.down`` samples (``right`` rounded up to whole output grains),
+    ``keep = left + right`` the blocks of history a window node carries; ``queues``: the
+    argument positions of a merge that wait for a slower input."""
+
+    call: Call
+    reach: rules.Reach
+    left: int = 0
+    right: int = 0
+    queues: tuple = ()
+    lookahead: int = 0  # input samples of this call
+    rate_in: Fraction = Fraction(1)  # input samples per model-input sample
+    lag: Fraction = Fraction(0)  # of its output, in model-input samples
+    state: dict = field(default_factory=dict)  # state key -> (channels, dtype, kind)
+
+    @property
+    def name(self):
+        return self.call.name
+
+    @property
+    def keep(self):
+        return self.left + self.right
+
+
+@dataclass
+class Plan:
+    nodes: list
+    source: tuple
+    output: tuple
+    tensors: dict
+    time_axis: int
+    hop: int
+    latency: Fraction
+    rate: Fraction  # output samples per input sample
+
+
+def _time_axis(calls, data_format):
+    if data_format is not None:
+        return 1 if data_format == "channels_last" else 2
+    formats = {rules.data_format(call.operation) for call in calls} - {None}
+    if len(formats) > 1:
+        raise NotStreamableError(f"the model's layers use both data formats {sorted(formats)};"
+                                 " pass Stream(model, data_format=...) for its input.")
+    return 2 if formats == {"channels_first"} else 1
+
+
+def _check_arguments(call):
+    """Refuse calls made with options a stream cannot honour (training mode, masks)."""
+    kwargs = getattr(call.arguments, "kwargs", {}) or {}
+    if kwargs.get("training") is True:
+        rules.refuse(call.operation, "it is called with training=True in the model (training "
+                                     "mode uses batch statistics or random masks)")
+    if kwargs.get("mask") is not None:
+        rules.refuse(call.operation, "it is called with a mask")
+
+
+def _grains(nodes, source, output, tensors):
+    """Every tensor's grain, from the output (grain 1) back to the source (the hop)."""
+    grains = {key: 1 for key in tensors}
+    for node in reversed(nodes):
+        g_out = grains[node.call.output]
+        if node.reach.kind == rules.WINDOW:
+            up, down = node.reach.up, node.reach.down
+            g_in = down * (g_out // math.gcd(g_out, up))
+        else:
+            g_in = g_out
+        for _, key in node.call.inputs:
+            grains[key] = math.lcm(grains[key], g_in)
+    return grains
+
+
+def _rates_and_lags(nodes, source, tensors, grains):
+    rates, lags = {source: Fraction(1)}, {source: Fraction(0)}
+    for node in nodes:
+        keys = [key for _, key in node.call.inputs]
+        rate = rates[keys[0]]
+        if any(rates[k] != rate for k in keys):
+            rules.refuse(node.call.operation, "its inputs run at different sample rates "
+                                              f"({', '.join(str(rates[k]) for k in keys)})")
+        reach, lag = node.reach, max(lags[k] for k in keys)
+        node.rate_in = rate
+        if reach.kind == rules.WINDOW:
+            g_out = grains[node.call.output]
+            multiple = g_out // math.gcd(g_out, reach.up)
+            node.left = -(-reach.left // reach.down)
+            right = -(-reach.right // reach.down)
+            node.right = -(-right // multiple) * multiple
+            node.lookahead = node.right * reach.down
+            lag += node.lookahead / rate
+            rate = rate * reach.up / reach.down
+        elif reach.kind == MERGE:
+            node.queues = tuple(i for i, k in enumerate(keys) if lags[k] < lag)
+        node.lag = lag
+        rates[node.call.output], lags[node.call.output] = rate, lag
+    return rates, lags
+
+
+def _state_layout(node, tensors, time_axis):
+    """The state entries of ``node``: key -> (channels, dtype, kind)."""
+    channel = 3 - time_axis
+    layout = {}
+    if node.reach.kind == rules.WINDOW and node.keep:
+        x = tensors[node.call.inputs[0][1]]
+        layout[f"{node.name}/history"] = (x.shape[channel], x.dtype, "history")
+    elif node.reach.kind == MERGE:
+        for i in node.queues:
+            x = tensors[node.call.inputs[i][1]]
+            layout[f"{node.name}/queue{i}"] = (x.shape[channel], x.dtype, "queue")
+    elif node.reach.kind == RECURRENT:
+        layer = node.call.operation
+        sizes = layer.state_size if isinstance(layer.state_size, list) else [layer.state_size]
+        for i, size in enumerate(sizes):
+            layout[f"{node.name}/state{i}"] = (size, layer.compute_dtype, "recurrent")
+    for key, (channels, _, _) in layout.items():
+        if not isinstance(channels, int):
+            rules.refuse(node.call.operation, f"its state {key!r} needs a known channel "
+                                              f"dimension, got {channels}")
+    return layout
+
+
+def make_plan(model, data_format=None):
+    """The :class:`Plan` of ``model`` (``data_format`` of its input; by default that of its
+    layers, channels_last when none says)."""
+    source, output, calls, tensors = flatten(model)
+    time_axis = _time_axis(calls, data_format)
+    x = tensors[source]
+    if len(x.shape) != 3:
+        raise NotStreamableError(f"model {model.name!r} takes input of shape {x.shape}; a "
+                                 "stream takes (batch, time, channels) or (batch, channels, "
+                                 "time).")
+    nodes = []
+    for call in calls:
+        _check_arguments(call)
+        tensor_inputs = {key for _, key in call.inputs}
+        reach = rules.reach(call.operation, time_axis)
+        if reach.kind != MERGE and len(tensor_inputs) != 1:
+            rules.refuse(call.operation, f"it takes {len(tensor_inputs)} signals and has no "
+                                         "rule to align them")
+        nodes.append(Node(call, reach))
+    grains = _grains(nodes, source, output, tensors)
+    rates, lags = _rates_and_lags(nodes, source, tensors, grains)
+    for node in nodes:
+        node.state = _state_layout(node, tensors, time_axis)
+    return Plan(nodes, source, output, tensors, time_axis, grains[source], lags[output],
+                rates[output])
+
