@@ -12,7 +12,7 @@
 import keras
 import numpy as np
 import pytest
-from conftest import BACKEND, keras_device
+from conftest import BACKEND, compile_fn, keras_device, to_backend
 
 from upsample1d.layers import (
     Downsample1D,
@@ -364,3 +364,27 @@ def test_torch_compile_does_not_recompile_layers_that_pad():
             compiled(x)
             graphs.append(counters["stats"]["unique_graphs"])
         assert graphs[1] == graphs[-1] <= 2, (type(layer).__name__, graphs)
+
+
+def test_a_callers_filter_compiles_to_the_eager_numbers():
+    """polyphase_upsample_1d / polyphase_downsample_1d with the caller's own taps, compiled
+    from a cold start: the layouts of the taps are made outside the trace (TorchDynamo lost
+    an in-place NumPy write there: all zeros came out)."""
+    from upsample1d.ops import _polyphase, polyphase_downsample_1d, polyphase_upsample_1d
+
+    x = to_backend(np.arange(16.0, dtype=np.float32).reshape(1, 8, 2))
+    cases = {"down": lambda v: polyphase_downsample_1d(v, [0.25, 0.5, 0.25], 2),
+             "up": lambda v: polyphase_upsample_1d(v, np.array([[1.0, 0.5], [0.0, 0.5]]),
+                                                   (0, 1))}
+    for name, fn in cases.items():
+        _polyphase._ARRAYS.clear()
+        _polyphase._TENSORS.clear()
+        if BACKEND == "torch":
+            import torch
+
+            torch._dynamo.reset()
+        compiled = compile_fn(fn, torch_backend="eager")
+        expected = keras.ops.convert_to_numpy(fn(x))
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(compiled(x)), expected,
+                                   rtol=1e-6, err_msg=name)
+        assert np.abs(expected).max() > 1

@@ -125,9 +125,12 @@ def resampled_length(time, up=1, down=1):
     return None if time is None else -(-time * up // down)
 
 
+EDGES = ("zeros", "replicate", "reflect")
+
+
 def edge(value):
-    """An edge mode of the polyphase engine: ``"zeros"`` or ``"replicate"``."""
-    return choice(value, "edge", ("zeros", "replicate"))
+    """An edge mode of the polyphase engine: ``"zeros"``, ``"replicate"`` or ``"reflect"``."""
+    return choice(value, "edge", EDGES)
 
 
 def cutoff(value):
@@ -175,11 +178,11 @@ def prototype(taps):
     return taps
 
 
-def alias_free_kernel_size(kernel_size, factor, name, design, up):
+def alias_free_kernel_size(kernel_size, factor, name, filter_name, up):
     """``kernel_size`` as an int, or an error naming ``name``: alias-free-torch's upsampler
     needs ``K > r`` (with ``K <= r`` its final crop is empty or negative)."""
     kernel_size = positive_int(kernel_size, name)
-    if up and design == "alias_free_torch" and kernel_size <= factor:
+    if up and filter_name == "alias_free_torch" and kernel_size <= factor:
         raise ValueError(f"`{name}` must be larger than the ratio ({factor}) for the "
                          f"alias_free_torch filter (alias-free-torch's UpSample1d returns no "
                          f"samples otherwise), got {name}={kernel_size}.")

@@ -20,8 +20,10 @@ shuffle between the rates; nothing is computed on zero-stuffed samples or thrown
 Filters are *designs*: ``design(make, *args)`` names the NumPy function of
 :mod:`upsample1d.filters` (or a layout derived from another design) and its arguments. A
 design is the key of everything made from it: its array (:func:`array`, computed once,
-read-only) and its tensors (:func:`constant`, one per dtype and device). A caller's own
-array may be passed instead of a design; it is then converted on every call, never cached.
+read-only, never traced by a compiler) and its tensors (:func:`constant`, one per dtype and
+device). A caller's own array may stand where a design does: it is used as it is, and its
+layouts and tensors are made on every call (in a trace, so every layout function here
+writes nothing in place: TorchDynamo turns NumPy arrays into tensors and loses such writes).
 
 Channels are folded into the batch and each bank runs as one single-channel convolution
 (what XLA runs fastest), or, on torch, as one depthwise convolution
@@ -43,7 +45,7 @@ from upsample1d import _validation as check
 from upsample1d._cache import Cache
 from upsample1d.ops.shuffle import depth_to_space, space_to_depth
 
-EDGES = ("zeros", "replicate", "reflect")
+EDGES = check.EDGES
 
 _ARRAYS = Cache(256)  # design -> its read-only NumPy array
 _TENSORS = Cache(512)  # (design, dtype, device) -> the array as a tensor
@@ -57,13 +59,15 @@ def design(make, *args):
     return (make, args)
 
 
+def _is_design(source):
+    return isinstance(source, tuple)
+
+
 @_backend.constant_result
-def array(source):
-    """The NumPy array of ``source``: a design's, computed once and kept read-only, or a
-    caller's array as it is. (Under torch.compile this runs for real while tracing and its
-    result is a constant of the graph.)"""
-    if not isinstance(source, tuple):
-        return source
+def _design_array(source):
+    """The NumPy array of the design ``source``, computed once and kept read-only. (Under
+    torch.compile this runs for real while tracing, and its result is a constant of the
+    graph: TorchDynamo never traces the NumPy code of a design.)"""
     value = _ARRAYS.get(source)
     if value is None:
         make, args = source
@@ -73,13 +77,19 @@ def array(source):
     return value
 
 
+def array(source):
+    """The NumPy array of ``source``: a design's (computed once, read-only), or a caller's
+    array as it is."""
+    return _design_array(source) if _is_design(source) else source
+
+
 def _derived(make, source, *args):
     return make(array(source), *args)
 
 
 def layout(make, source, *args):
     """``make(array(source), *args)``: a design when ``source`` is one, else the array."""
-    if isinstance(source, tuple):
+    if _is_design(source):
         return design(_derived, make, source, *args)
     return make(source, *args)
 
@@ -87,10 +97,10 @@ def layout(make, source, *args):
 def constant(source, dtype, like):
     """``source``'s array as a tensor of ``dtype`` next to ``like``. A design's tensor is
     made once per dtype and device while running eagerly; inside a trace (jax.jit,
-    tf.function, torch.compile) it is made in the trace, never kept (a traced value must not
-    outlive its trace). A caller's array is converted on every call."""
+    tf.function, torch.compile) it is made in the trace and never kept (a traced value must
+    not outlive its trace). A caller's array is converted on every call."""
     value = array(source)
-    if not isinstance(source, tuple) or _backend.tracing(like):
+    if not _is_design(source) or _backend.tracing(like):
         return _backend.tensor(value, dtype, like)
     key = (source, keras.backend.standardize_dtype(dtype), _backend.device_name(like))
     tensor = _TENSORS.get(key)
@@ -165,13 +175,18 @@ def _replicate_pad(x, left, right, axis):
 
 def _reflect_pad(x, left, right, axis):
     """``x`` extended by its mirror image about each end sample (``numpy.pad``'s "reflect",
-    repeated for extensions longer than the signal), by gathering along time."""
+    repeated for extensions longer than the signal), by gathering along time. A length known
+    only at run time may be 0 (a TF graph): a zero sample is appended first, which the
+    indices reach only then (an empty signal mirrors to zeros)."""
     time = ops.shape(x)[axis]
     index = ops.arange(-left, time + right)
+    if x.shape[axis] is None:
+        widths = [[0, 0]] * 3
+        x = _backend.pad(x, [*widths[:axis], [0, 1], *widths[axis + 1:]])
+        time = ops.maximum(time, 1)
     period = ops.maximum(2 * (time - 1), 1)
     index = ops.mod(index, period)
-    index = ops.where(index >= time, period - index, index)
-    return ops.take(x, index, axis=axis)
+    return ops.take(x, ops.where(index >= time, period - index, index), axis=axis)
 
 
 def pad(x, left, right, data_format, edge):
@@ -245,9 +260,8 @@ def _decimation_bank(prototype, r):
     """``prototype`` zero-padded to ``taps * r`` taps, as the ``(taps, r, 1)`` kernel of the
     conv at the output rate: ``bank[n, i, 0] = prototype[n * r + i]``."""
     taps = -(-len(prototype) // r)
-    kernel = np.zeros(taps * r)
-    kernel[:len(prototype)] = prototype
-    return kernel.reshape(taps, r, 1)
+    padded = np.concatenate([prototype, np.zeros(taps * r - len(prototype))])
+    return padded.reshape(taps, r, 1)
 
 
 def _depthwise_decimation_bank(prototype, r, channels):
@@ -394,8 +408,8 @@ def rational(x, bank, left, up_, down_, edge, data_format):
     blocks = -(-out_time // up_)
     total = (blocks - 1) * down_ + taps
     x = ops.reshape(x, (batch * channels, length, 1))
-    x = _pad_for_decimation(x, left, total, time, taps + down_ + 1, edge,
-                            "channels_last")
+    # blocks = ceil(T / down), so the window never reads more than taps - 1 - left past T
+    x = _pad_for_decimation(x, left, total, time, taps, edge, "channels_last")
     kernel = constant(layout(_conv_bank, bank), x.dtype, like=x)
     y = ops.conv(x, kernel, strides=down_, padding="valid")
     y = ops.reshape(y, (batch, channels, blocks * up_))[:, :, :out_time]

@@ -31,7 +31,8 @@ def polyphase_downsample_1d(x, prototype, factor, left=None, data_format="channe
 
     ``out[b, t, c] = sum_k prototype[k] * x_e[b, t*factor + k - left, c]`` (channels_last
     indexing) for ``t < ceil(T / factor)``, with ``x_e`` the input extended beyond its ends by
-    ``edge``: ``"zeros"`` (default) or ``"replicate"`` (the edge samples repeated). ``left``
+    ``edge``: ``"zeros"`` (default), ``"replicate"`` (the edge samples repeated) or
+    ``"reflect"`` (mirrored about them). ``left``
     defaults to ``(len(prototype) - 1) // 2``, which centres a symmetric odd-length
     prototype on input sample ``t * factor``. Equal to a full-rate convolution followed by
     ``y[:, ::factor]``, at ``len(prototype)`` multiply-adds per output sample instead of
@@ -51,8 +52,9 @@ def polyphase_downsample_1d(x, prototype, factor, left=None, data_format="channe
     prototype = check.prototype(prototype)
     left = (len(prototype) - 1) // 2 if left is None else check.non_negative_int(left, "left")
     x, r, data_format = engine.prepare(x, factor, data_format, "polyphase_downsample_1d")
-    # A caller's prototype is converted on every call (not a design: never cached).
-    return engine.run(x, engine.down, 1, r, data_format, prototype, left, r, edge, data_format)
+    # a caller's prototype is converted on every call (not a design: never cached)
+    return engine.run(x, engine.down, 1, r, data_format, prototype, left, r, edge,
+                      data_format)
 
 
 # --- sinc -----------------------------------------------------------------------------------

@@ -55,10 +55,10 @@ def polyphase_upsample_1d(x, bank, pad, data_format="channels_last", edge="zeros
 
     ``bank`` has shape ``(taps, r)``; with ``x`` padded by ``pad = (left, right)`` steps,
     ``out[b, t*r + i, c] = sum_n bank[n, i] * x_padded[b, t + n, c]``; ``taps`` must equal
-    ``left + right + 1``, which keeps the length at ``T*r``. ``edge`` is ``"zeros"`` or
-    ``"replicate"`` (the edge samples repeated). Shapes as in :func:`upsample_linear_1d`.
-    The polyphase engine runs it (:func:`upsample1d.ops._polyphase.up`); a caller's bank is
-    converted on every call.
+    ``left + right + 1``, which keeps the length at ``T*r``. ``edge`` is ``"zeros"``,
+    ``"replicate"`` (the edge samples repeated) or ``"reflect"`` (mirrored about them).
+    Shapes as in :func:`upsample_linear_1d`. The polyphase engine runs it
+    (:func:`upsample1d.ops._polyphase.up`); a caller's bank is converted on every call.
 
     Example:
     >>> import numpy as np
