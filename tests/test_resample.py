@@ -240,6 +240,11 @@ def test_measure_resampler_reads_a_known_resampler():
         measure_resampler(lambda x: x[:, :10], 8000, 16000, tones=4, window=1024)
     with pytest.raises(ValueError, match=r"`orig_rate` must be a positive number"):
         measure_resampler(lambda x: x, 0, 16000)
+    with pytest.raises(ValueError, match=r"`passband` must be in \(0, 1\].*passband=1\.5"):
+        measure_resampler(lambda x: x, 8000, 8000, passband=1.5)
+    with pytest.raises(ValueError, match=r"`window` \(1024 output samples\) is too short for "
+                                         r"8000 -> 160000 Hz.*window >= \d+"):
+        measure_resampler(lambda x: x, 8000, 160000, window=1024)
 
 
 @pytest.mark.skipif(BACKEND == "jax", reason="the presets' depths need float64; JAX holds it "

@@ -866,11 +866,20 @@ def measure_resampler(resample, orig_rate, new_rate, tones=RESAMPLER_TONES, pass
     tones = check.positive_int(tones, "tones")
     window = check.positive_int(window, "window")
     passband = check.positive_number(passband, "passband")
+    if passband > 1:
+        raise ValueError(f"`passband` must be in (0, 1] (a fraction of the lower Nyquist), got "
+                         f"passband={passband!r}.")
+    top = int(window * orig_rate / new_rate / 2) - 2  # the input Nyquist, in analysis bins
+    if top < 4 * RESAMPLER_GUARD:
+        raise ValueError(
+            f"`window` ({window} output samples) is too short for {orig_rate:g} -> "
+            f"{new_rate:g} Hz: the input band spans {max(top, 0)} analysis bins, and each tone "
+            f"needs {2 * RESAMPLER_GUARD + 1}; use window >= "
+            f"{int(np.ceil((4 * RESAMPLER_GUARD + 2) * 2 * new_rate / orig_rate))}.")
     margin = window // 2
     out_length = window + 2 * margin
     in_length = int(np.ceil(out_length * orig_rate / new_rate)) + 1
     # odd bins of the analysis, clear of DC, below the input Nyquist
-    top = int(window * orig_rate / new_rate / 2) - 2
     bins = np.unique(np.linspace(2 * RESAMPLER_GUARD, top, tones).astype(int) | 1)
     # a tone whose lobe straddles the output Nyquist folds onto itself: not measurable
     bins = bins[np.abs(bins - window // 2) > RESAMPLER_GUARD]

@@ -184,11 +184,11 @@ def _sinc_bank_half_width(kernel_size, r):
     return -(-kernel_size // (2 * r))
 
 
-def alias_free_up_geometry(factor, kernel_size, design):
+def alias_free_up_geometry(factor, kernel_size, filter_name):
     """``((left, right), (replicate_left, replicate_right))`` of :func:`alias_free_up`: the
     bank's padding, and how many of those samples are edge copies (the rest are zeros)."""
     r, kernel_size = int(factor), int(kernel_size)
-    if design == "sinc_bank":
+    if filter_name == "sinc_bank":
         half_width = _sinc_bank_half_width(kernel_size, r)
         return (half_width, half_width), (half_width, half_width)
     a = (kernel_size - r) // 2
@@ -197,8 +197,8 @@ def alias_free_up_geometry(factor, kernel_size, design):
     return (left, right), (min(left, p), min(right, p))
 
 
-def alias_free_up(factor, kernel_size, design):
-    """The ``(taps, r)`` bank of alias-free-torch's ``UpSample1d(r, K)`` (``design``
+def alias_free_up(factor, kernel_size, filter_name):
+    """The ``(taps, r)`` bank of alias-free-torch's ``UpSample1d(r, K)`` (``filter_name``
     ``"alias_free_torch"``) or of :func:`sinc_bank` standing in for it (``"sinc_bank"``,
     half-width ``ceil(K / (2 r))``); its padding is :func:`alias_free_up_geometry`.
 
@@ -217,11 +217,11 @@ def alias_free_up(factor, kernel_size, design):
     the same numbers.
     """
     r, kernel_size = int(factor), int(kernel_size)
-    if design == "sinc_bank":
+    if filter_name == "sinc_bank":
         return sinc_bank(r, _sinc_bank_half_width(kernel_size, r))[0]
     h = kaiser_sinc_filter(0.5 / r, 0.6 / r, kernel_size)
     a = (kernel_size - r) // 2
-    (left, right), _ = alias_free_up_geometry(r, kernel_size, design)
+    (left, right), _ = alias_free_up_geometry(r, kernel_size, filter_name)
     bank = np.zeros((left + right + 1, r))
     for n in range(left + right + 1):
         for i in range(r):
@@ -231,14 +231,14 @@ def alias_free_up(factor, kernel_size, design):
     return bank
 
 
-def alias_free_down_left(factor, kernel_size, design):
+def alias_free_down_left(factor, kernel_size, filter_name):
     """The ``left`` offset of :func:`alias_free_down`'s prototype."""
-    if design == "sinc_bank":
+    if filter_name == "sinc_bank":
         return _sinc_bank_half_width(kernel_size, factor) * factor
     return kernel_size // 2 - (1 if kernel_size % 2 == 0 else 0)
 
 
-def alias_free_down(factor, kernel_size, design):
+def alias_free_down(factor, kernel_size, filter_name):
     """The prototype of alias-free-torch's ``DownSample1d(r, K)``: ``y[t] = sum_k h[k]
     x_e[t r + k - left]`` (edge-replicated ``x_e``, ``left`` = :func:`alias_free_down_left`).
 
@@ -248,7 +248,7 @@ def alias_free_down(factor, kernel_size, design):
     ``"sinc_bank"``: :func:`sinc_prototype` ``(r, ceil(K / (2 r)))`` (unit DC gain), centred.
     """
     r, kernel_size = int(factor), int(kernel_size)
-    if design == "sinc_bank":
+    if filter_name == "sinc_bank":
         return sinc_prototype(r, _sinc_bank_half_width(kernel_size, r))
     return kaiser_sinc_filter(0.5 / r, 0.6 / r, kernel_size)
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
 import keras
 
-import upsample1d.ops._polyphase as engine
 from upsample1d import _validation as check
 from upsample1d.layers._base import Layer
-from upsample1d.ops.resample import QUALITIES, _design, _resample
+from upsample1d.ops.resample import QUALITIES, _resample, filter_numbers, ratio
 
 
 @keras.saving.register_keras_serializable(package="upsample1d")
@@ -45,15 +42,16 @@ class Resample1D(Layer):
     def __init__(self, up, down=1, quality="poly", zero_crossings=None, rolloff=None,
                  kaiser_beta=None, edge="zeros", data_format=None, **kwargs):
         super().__init__(**kwargs)
-        up, down = check.positive_int(up, "up"), check.positive_int(down, "down")
-        divisor = math.gcd(up, down)
-        self.up, self.down = up // divisor, down // divisor
+        self.up, self.down = ratio(up, down)
         self.quality = check.choice(quality, "quality", QUALITIES)
-        self.zero_crossings, self.rolloff, self.kaiser_beta = zero_crossings, rolloff, \
-            kaiser_beta
-        self._filter = _design(self.up, self.down, self.quality, zero_crossings, rolloff,
-                               kaiser_beta)
-        self.edge = check.choice(edge, "edge", engine.EDGES)
+        self._numbers = filter_numbers(self.up, self.down, self.quality, zero_crossings,
+                                       rolloff, kaiser_beta)
+        # as given (None: the preset's), checked: what get_config saves
+        self.zero_crossings, self.rolloff, self.kaiser_beta = (
+            None if given is None else number
+            for given, number in zip((zero_crossings, rolloff, kaiser_beta), self._numbers,
+                                     strict=True))
+        self.edge = check.edge(edge)
         self.data_format = check.data_format(data_format)
         self.input_spec = keras.layers.InputSpec(ndim=3)
 
@@ -61,7 +59,7 @@ class Resample1D(Layer):
         check.floating(inputs.dtype, "Resample1D")
         if self.up == self.down:
             return inputs
-        return _resample(inputs, self.up, self.down, self._filter, self.edge, self.data_format)
+        return _resample(inputs, self.up, self.down, self._numbers, self.edge, self.data_format)
 
     def compute_output_shape(self, input_shape):
         shape = list(input_shape)

@@ -35,11 +35,11 @@ __all__ = ["FILTERS", "default_kernel_size", "downsample_alias_free_1d", "kaiser
 
 # --- primitives (canonical arguments, no validation) ----------------------------------------
 
-def _upsample(x, r, kernel_size, design, data_format):
+def _upsample(x, r, kernel_size, filter_name, data_format):
     """alias-free-torch's ``UpSample1d(r, K)`` on ``x``: ``T`` samples in, ``T * r`` out."""
-    bank = engine.design(filters.alias_free_up, r, kernel_size, design)
+    bank = engine.design(filters.alias_free_up, r, kernel_size, filter_name)
     (left, right), (rep_left, rep_right) = filters.alias_free_up_geometry(r, kernel_size,
-                                                                          design)
+                                                                          filter_name)
     if (rep_left, rep_right) == (left, right):
         return engine.up(x, bank, (left, right), "replicate", data_format)
     # a short filter reads past the reference's replicate padding, where it has zeros
@@ -52,44 +52,45 @@ def _upsample(x, r, kernel_size, design, data_format):
     return y[:, keep] if axis == 1 else y[:, :, keep]
 
 
-def _downsample(x, r, kernel_size, design, data_format):
+def _downsample(x, r, kernel_size, filter_name, data_format):
     """alias-free-torch's ``DownSample1d(r, K)`` on ``x``: ``T`` in, ``ceil(T / r)`` out."""
-    prototype = engine.design(filters.alias_free_down, r, kernel_size, design)
-    left = filters.alias_free_down_left(r, kernel_size, design)
+    prototype = engine.design(filters.alias_free_down, r, kernel_size, filter_name)
+    left = filters.alias_free_down_left(r, kernel_size, filter_name)
     return engine.down(x, prototype, left, r, "replicate", data_format)
 
 
-def _phase_decimator(r, kernel_size, design):
-    prototype = filters.alias_free_down(r, kernel_size, design)
+def _phase_decimator(r, kernel_size, filter_name):
+    prototype = filters.alias_free_down(r, kernel_size, filter_name)
     return filters.phase_decimator(prototype, filters.alias_free_down_left(r, kernel_size,
-                                                                           design), r)
+                                                                           filter_name), r)
 
 
-def phases_apply(time, r_up, r_down, up_kernel_size, design):
+def phases_apply(time, r_up, r_down, up_kernel_size, filter_name):
     """Whether :func:`_activate` runs the activation at the upsampler's phases
     (:func:`upsample1d.ops._polyphase.up_map_down`): equal ratios, a static length ``time``
     of at least the upsampler's taps, and an upsampler whose padding is all edge copies."""
     if r_up != r_down or time is None:
         return False
-    (left, right), replicate = filters.alias_free_up_geometry(r_up, up_kernel_size, design)
+    (left, right), replicate = filters.alias_free_up_geometry(r_up, up_kernel_size, filter_name)
     return replicate == (left, right) and time >= left + right + 1
 
 
-def _activate(x, r_up, r_down, up_kernel_size, down_kernel_size, design, fn, at_phases=True):
+def _activate(x, r_up, r_down, up_kernel_size, down_kernel_size, filter_name, fn, at_phases=True):
     """``downsample(fn(upsample(x)))`` on channels_first ``x`` (alias-free-torch's
     ``Activation1d``), ``fn`` taking a channels_first tensor. With ``at_phases`` (``fn`` acts
     on each sample of each channel alone) ``fn`` runs on the upsampler's phases where
     :func:`phases_apply`; else on the interleaved high-rate signal."""
-    if not (at_phases and phases_apply(x.shape[2], r_up, r_down, up_kernel_size, design)):
-        v = fn(_upsample(x, r_up, up_kernel_size, design, "channels_first"))
-        return _downsample(v, r_down, down_kernel_size, design, "channels_first")
+    if not (at_phases and phases_apply(x.shape[2], r_up, r_down, up_kernel_size, filter_name)):
+        v = fn(_upsample(x, r_up, up_kernel_size, filter_name, "channels_first"))
+        return _downsample(v, r_down, down_kernel_size, filter_name, "channels_first")
     r = r_up
-    bank = engine.design(filters.alias_free_up, r, up_kernel_size, design)
-    pad, _ = filters.alias_free_up_geometry(r, up_kernel_size, design)
-    phase_bank = engine.design(_phase_decimator, r, down_kernel_size, design)
-    prototype = engine.array(engine.design(filters.alias_free_down, r, down_kernel_size, design))
+    bank = engine.design(filters.alias_free_up, r, up_kernel_size, filter_name)
+    pad, _ = filters.alias_free_up_geometry(r, up_kernel_size, filter_name)
+    phase_bank = engine.design(_phase_decimator, r, down_kernel_size, filter_name)
+    prototype = engine.array(engine.design(filters.alias_free_down, r, down_kernel_size,
+                                           filter_name))
     steps = filters.phase_decimator_geometry(
-        len(prototype), filters.alias_free_down_left(r, down_kernel_size, design), r)
+        len(prototype), filters.alias_free_down_left(r, down_kernel_size, filter_name), r)
     return engine.up_map_down(x, bank, pad, phase_bank, steps, fn)
 
 
@@ -97,12 +98,12 @@ def _activate(x, r_up, r_down, up_kernel_size, down_kernel_size, design, fn, at_
 
 def _public(x, factor, kernel_size, data_format, filter, name, up):
     x, r, data_format = engine.prepare(x, factor, data_format, name)
-    design = check.choice(filter, "filter", FILTERS)
+    filter_name = check.choice(filter, "filter", FILTERS)
     kernel_size = default_kernel_size(r) if kernel_size is None else kernel_size
-    kernel_size = check.alias_free_kernel_size(kernel_size, r, "kernel_size", design, up)
+    kernel_size = check.alias_free_kernel_size(kernel_size, r, "kernel_size", filter_name, up)
     primitive = _upsample if up else _downsample
     return engine.run(x, primitive, r if up else 1, 1 if up else r, data_format, r,
-                      kernel_size, design, data_format)
+                      kernel_size, filter_name, data_format)
 
 
 def upsample_alias_free_1d(x, factor, kernel_size=None, data_format="channels_last",

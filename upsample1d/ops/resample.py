@@ -28,8 +28,17 @@ QUALITIES = tuple(filters.RESAMPLE_PRESETS)
 MAX_BANK_BYTES = 1 << 30
 
 
-def _design(up, down, quality, zero_crossings, rolloff, kaiser_beta):
-    """``(zero_crossings, rolloff, kaiser_beta)``: the preset, with the given numbers instead."""
+def ratio(up, down):
+    """``(up, down)`` checked and divided by their gcd."""
+    up, down = check.positive_int(up, "up"), check.positive_int(down, "down")
+    divisor = math.gcd(up, down)
+    return up // divisor, down // divisor
+
+
+def filter_numbers(up, down, quality, zero_crossings, rolloff, kaiser_beta):
+    """``(zero_crossings, rolloff, kaiser_beta)`` of the filter: the ``quality`` preset's,
+    with the numbers given instead of its; checked, and refused when the bank of the (reduced)
+    ratio ``up / down`` would be larger than :data:`MAX_BANK_BYTES`."""
     preset = filters.RESAMPLE_PRESETS[check.choice(quality, "quality", QUALITIES)]
     zero_crossings = preset[0] if zero_crossings is None else check.positive_int(
         zero_crossings, "zero_crossings")
@@ -52,11 +61,11 @@ def _decimator(down, zero_crossings, rolloff, kaiser_beta):
     return filters.resample_prototype(1, down, zero_crossings, rolloff, kaiser_beta)[::-1]
 
 
-def _resample(x, up, down, design, edge, data_format):
-    """The primitive: canonical, reduced arguments; ``design`` from :func:`_design`."""
-    zero_crossings, rolloff, kaiser_beta = design
+def _resample(x, up, down, numbers, edge, data_format):
+    """The primitive: canonical, reduced arguments; ``numbers`` from :func:`filter_numbers`."""
+    zero_crossings, rolloff, kaiser_beta = numbers
     half = zero_crossings * max(up, down)
-    if design == filters.RESAMPLE_PRESETS["poly"] and (up == 1 or down == 1):
+    if numbers == filters.RESAMPLE_PRESETS["poly"] and (up == 1 or down == 1):
         r = max(up, down)  # the designs of upsample_sinc_1d / downsample_sinc_1d, exactly
         if down == 1:
             bank = engine.design(filters.sinc_phases, r, zero_crossings, kaiser_beta)
@@ -64,9 +73,9 @@ def _resample(x, up, down, design, edge, data_format):
         prototype = engine.design(filters.sinc_prototype, r, zero_crossings, kaiser_beta)
         return engine.down(x, prototype, half, r, edge, data_format)
     if up == 1:  # a decimator: the prototype reversed, read from its first tap
-        prototype = engine.design(_decimator, down, *design)
+        prototype = engine.design(_decimator, down, *numbers)
         return engine.down(x, prototype, half, down, edge, data_format)
-    bank = engine.design(_rational_bank, up, down, *design)
+    bank = engine.design(_rational_bank, up, down, *numbers)
     left, _ = filters.rational_geometry(2 * half + 1, half, up, down)
     if down == 1:
         return engine.up(x, bank, (left, engine.array(bank).shape[0] - 1 - left), edge,
@@ -103,13 +112,11 @@ def resample_1d(x, up, down=1, quality="poly", *, zero_crossings=None, rolloff=N
     >>> convert_to_numpy(resample_1d(x, 44100, 48000)).shape  # to 44.1 kHz
     (1, 441, 1)
     """
-    up = check.positive_int(up, "up")
-    down = check.positive_int(down, "down")
-    divisor = math.gcd(up, down)
-    up, down = up // divisor, down // divisor
-    edge = check.choice(edge, "edge", engine.EDGES)
-    design = _design(up, down, quality, zero_crossings, rolloff, kaiser_beta)
+    up, down = ratio(up, down)
+    edge = check.edge(edge)
+    numbers = filter_numbers(up, down, quality, zero_crossings, rolloff, kaiser_beta)
     x, _, data_format = engine.prepare(x, 1, data_format, "resample_1d")
     if up == down:
         return x
-    return engine.run(x, _resample, up, down, data_format, up, down, design, edge, data_format)
+    return engine.run(x, _resample, up, down, data_format, up, down, numbers, edge,
+                      data_format)

@@ -341,17 +341,17 @@ def _filtered_downsample(layer, time_axis):
 def _alias_free_up(layer):
     """Per phase ``i``, the input offsets from ``t`` that output ``t * up + i`` reads (the
     upsampler's bank, upsample1d.filters.alias_free_up)."""
-    r, k, design = layer.up, layer.up_kernel_size, layer.filter
-    (left, _), _ = filters.alias_free_up_geometry(r, k, design)
-    return _bank_offsets(filters.alias_free_up(r, k, design), left)
+    r, k, filter_name = layer.up, layer.up_kernel_size, layer.filter
+    (left, _), _ = filters.alias_free_up_geometry(r, k, filter_name)
+    return _bank_offsets(filters.alias_free_up(r, k, filter_name), left)
 
 
 def _alias_free_down(layer):
     """The high-rate offsets from ``t * down`` that output ``t`` reads
     (``out[t] = sum_k h[k] v[t r + k - left]``, upsample1d.filters.alias_free_down)."""
-    r, k, design = layer.down, layer.down_kernel_size, layer.filter
-    return (_support(filters.alias_free_down(r, k, design))
-            - filters.alias_free_down_left(r, k, design))
+    r, k, filter_name = layer.down, layer.down_kernel_size, layer.filter
+    return (_support(filters.alias_free_down(r, k, filter_name))
+            - filters.alias_free_down_left(r, k, filter_name))
 
 
 def _alias_free(layer, time_axis):
