@@ -14,6 +14,7 @@ imported on first use, e.g. ``upsample1d.layers`` or ``from upsample1d.layers im
 Subpixel1D``.
 """
 
+import contextlib
 import importlib
 import importlib.abc
 import importlib.util
@@ -63,14 +64,15 @@ class _Registrar(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
         if name != "keras" and not name.startswith("upsample1d."):
             return None
-        sys.meta_path.remove(self)  # while it asks the other finders
-        try:
-            spec = importlib.util.find_spec(name)
-        finally:
-            sys.meta_path.insert(0, self)
-        if spec is not None and hasattr(spec.loader, "exec_module"):
-            self._wrap(spec.loader, name == "keras")
-        return spec
+        for finder in list(sys.meta_path):  # the others, in order (the list is not changed)
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None:
+                if hasattr(spec.loader, "exec_module"):
+                    self._wrap(spec.loader, name == "keras")
+                return spec
+        return None
 
     def _wrap(self, loader, is_keras):
         execute = loader.exec_module
@@ -88,7 +90,7 @@ class _Registrar(importlib.abc.MetaPathFinder):
         loader.exec_module = exec_module
 
     def _finish(self):
-        if self in sys.meta_path:
+        with contextlib.suppress(ValueError):  # another thread may have removed it
             sys.meta_path.remove(self)
         try:
             _register()
