@@ -42,7 +42,11 @@ def _models():
     return {"demucs_like": demucs_like("transposed", length=None, depth=2, channels=4,
                                        lstm_layers=1, lstm="unidirectional"),
             "autoencoder_linear": autoencoder("linear", length=None, hidden=8),
-            "alias_free_gru_sinc": alias_free_gru_sinc_model()}
+            "alias_free_gru_sinc": alias_free_gru_sinc_model(),
+            # no history at all: one state shape, whose flush is empty
+            "gru_dense": keras.Sequential([keras.Input((None, 2)),
+                                           keras.layers.GRU(4, return_sequences=True),
+                                           keras.layers.Dense(2)])}
 
 
 def _round_trip(name, format, tmp_path, chunks=6):
@@ -76,6 +80,14 @@ def test_onnx_steps_equal_the_stream_chunk_after_chunk(name, tmp_path):
     exported = _round_trip(name, "onnx", tmp_path)
     steps = [e["step"] for e in exported.manifest["signatures"]]
     assert steps[0] == "step_0.onnx" and len(steps) >= 2  # the warm-up, then steady
+
+
+def test_onnx_stream_without_history_flushes_nothing(tmp_path):
+    """A model without history (a GRU, a pointwise Dense) has one state shape; its flush,
+    right after initial_state or after steps, adds no samples (it added a chunk of zeros)."""
+    exported = _round_trip("gru_dense", "onnx", tmp_path, chunks=3)
+    assert len(exported.manifest["signatures"]) == 1
+    assert exported.flush(exported.initial_state()).shape == (1, 0, 2)
 
 
 @pytest.mark.parametrize("name", ["demucs_like", pytest.param("autoencoder_linear",

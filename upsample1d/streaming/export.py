@@ -93,12 +93,11 @@ def export(stream, directory, chunk, batch_size=1, format="onnx"):
         entry = {"state": shapes, "y": y_shape, "step_outputs": kept,
                  "step": _write(stream, shapes, chunk_shape, kept, directory,
                                 f"step_{index}", format)}
-        if index:  # a stream that ends here: all that is left of its output
-            tail = _tail_shape(stream, shapes)
-            entry["flush_y"] = tail
-            entry["flush"] = _write(stream, shapes, None, ["y"] if 0 not in tail else [],
-                                    directory, f"flush_{index}", format) if 0 not in tail \
-                else None
+        # a stream may end at any state, the first included: all that is left of its output
+        tail = _tail_shape(stream, shapes)
+        entry["flush_y"] = tail
+        entry["flush"] = None if 0 in tail else _write(stream, shapes, None, ["y"], directory,
+                                                       f"flush_{index}", format)
         entries.append(entry)
     manifest = {"format": format, "chunk": chunk, "batch_size": batch_size, "hop": stream.hop,
                 "latency": str(stream.latency), "data_format": stream.data_format,
@@ -173,8 +172,6 @@ class ExportedStream:
 
     def flush(self, state):
         entry = self._find(state)
-        if "flush_y" not in entry:  # nothing was streamed
-            return np.zeros(entry["y"], self.manifest["dtype"])
         if entry["flush"] is None:
             return np.zeros(entry["flush_y"], self.manifest["dtype"])
         kept = [k for k, s in entry["state"].items() if 0 not in s]
