@@ -72,3 +72,56 @@ def test_stream_argument_errors(capsys, tmp_path, wav):
     assert code == 2 and "--chunk" in stderr
     code, _, stderr = run(capsys, "stream", str(wav[0]), "o.wav", "--reference", "bigvgan")
     assert code == 2 and "invalid choice: 'bigvgan'" in stderr
+
+
+def test_stream_checks_the_output_before_any_work(capsys, tmp_path, wav):
+    code, stdout, stderr = run(capsys, "stream", str(wav[0]), str(tmp_path / "out.txt"))
+    assert code == 2 and "cannot write" in stderr and "'.txt'" in stderr
+    assert "building the stream" not in stderr and not stdout
+    folder = tmp_path / "a.wav"
+    folder.mkdir()
+    code, _, stderr = run(capsys, "stream", str(wav[0]), str(folder))
+    assert code == 2 and "it is a folder" in stderr
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    code, _, stderr = run(capsys, "stream", str(wav[0]), str(blocker / "out.wav"))
+    assert code == 2 and "cannot write" in stderr
+    code, _, stderr = run(capsys, "stream", str(wav[0]), str(tmp_path / "new" / "out.wav"),
+                          "--chunk", "4096", "--no-compile")
+    assert code == 0, stderr
+    assert (tmp_path / "new" / "out.wav").is_file()
+
+
+def test_stream_refuses_a_file_that_is_no_sound_file(capsys, tmp_path):
+    path = tmp_path / "in.wav"
+    path.write_text("plain text, not audio")
+    code, _, stderr = run(capsys, "stream", str(path), str(tmp_path / "out.wav"))
+    assert code == 2 and f"cannot read {str(path)!r} as a sound file" in stderr
+    assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("extension, subtype, clipped", [(".wav", "FLOAT", False),
+                                                         (".flac", "PCM_16", True)])
+def test_stream_keeps_samples_beyond_full_scale(capsys, tmp_path, extension, subtype,
+                                                clipped):
+    import soundfile
+
+    path = tmp_path / "in.wav"
+    audio = 0.5 * np.sin(np.arange(1024) / 7.0)[:, None]
+    soundfile.write(path, audio, 16000, subtype="PCM_16")
+    model = keras.Sequential([keras.Input((None, 1)), keras.layers.Rescaling(4.0)])
+    model.save(tmp_path / "gain.keras")
+    out = tmp_path / f"out{extension}"
+    code, _, stderr = run(capsys, "stream", str(path), str(out), "--model",
+                          str(tmp_path / "gain.keras"), "--chunk", "256", "--no-compile")
+    assert code == 0, stderr
+    assert soundfile.info(out).subtype == subtype
+    written, _ = soundfile.read(out, always_2d=True)
+    expected = 4 * soundfile.read(path, always_2d=True)[0]
+    assert "the output peaks at 2 > 1" in stderr
+    if clipped:
+        assert "samples clipped to [-1, 1]" in stderr
+        assert np.abs(written).max() <= 1
+    else:
+        assert "written as 32-bit float (FLOAT)" in stderr
+        np.testing.assert_allclose(written, expected, atol=1e-6)

@@ -198,8 +198,11 @@ def _add_stream(sub):
         "stream", help="stream a WAV file through a model chunk by chunk, exactly as offline; "
         "print the latency and the real-time factor", description="Run a saved .keras model "
         "(or a reference model with random weights) on a sound file in chunks of --chunk "
-        "samples, as a real-time system would (upsample1d.streaming.Stream: the output "
-        "equals the offline model's), and write the result. Progress on stderr; latency "
+        "samples, as a real-time system would (upsample1d.streaming.Stream), and write the "
+        "result: the offline model's output on the input zero-padded to a multiple of the "
+        "model's hop, cut to floor(T * rate) samples (T input samples, rate the model's "
+        "output rate), in the input's sample format (32-bit float where 16-bit PCM would "
+        "clip). Progress on stderr; latency "
         "(samples and ms) and real-time factor on stdout.")
     st.add_argument("input", type=_audio_file, help="sound file to read (soundfile)")
     st.add_argument("output", help="sound file to write, at the model's output rate")
@@ -440,6 +443,43 @@ def _vocode(args):
     return 0
 
 
+def _stream_output(path, soundfile):
+    """``path``'s soundfile format (from its extension), checked before any work: a known
+    extension, not a folder, its folder made."""
+    extension = os.path.splitext(path)[1][1:].upper()
+    if extension not in soundfile.available_formats():
+        raise ValueError(f"cannot write {path!r}: its extension {('.' + extension.lower())!r} "
+                         f"is no sound file format soundfile writes (e.g. .wav, .flac)")
+    if os.path.isdir(path):
+        raise ValueError(f"cannot write {path!r}: it is a folder")
+    folder = os.path.dirname(path)
+    try:
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"cannot write {path!r}: {error}") from None
+    return extension
+
+
+def _stream_subtype(audio, in_subtype, extension, soundfile):
+    """``(subtype, note)``: the input's sample format where the output's file format has it
+    (16-bit output of float input would round), and, where integer PCM would clip samples
+    beyond [-1, 1], 32-bit float instead (or, if the format has none, a note on the clip)."""
+    import numpy as np
+
+    subtype = in_subtype if soundfile.check_format(extension, in_subtype) else \
+        soundfile.default_subtype(extension)
+    peak = float(np.abs(audio).max()) if audio.size else 0.0
+    if peak <= 1 or subtype in ("FLOAT", "DOUBLE", "VORBIS", "OPUS"):
+        return subtype, ""
+    if soundfile.check_format(extension, "FLOAT"):
+        return "FLOAT", (f"the output peaks at {peak:.3g} > 1, which {subtype} would clip: "
+                         "written as 32-bit float (FLOAT)")
+    clipped = int(np.count_nonzero(np.abs(audio) > 1))
+    return subtype, (f"the output peaks at {peak:.3g} > 1: {clipped} samples clipped to "
+                     f"[-1, 1] ({extension} has no float format; write .wav to keep them)")
+
+
 def _stream(args):
     if importlib.util.find_spec("soundfile") is None:
         raise ImportError('stream reads and writes audio with soundfile: pip install '
@@ -447,7 +487,13 @@ def _stream(args):
     import numpy as np
     import soundfile
 
-    audio, rate = soundfile.read(args.input, dtype="float32", always_2d=True)
+    extension = _stream_output(args.output, soundfile)
+    try:
+        audio, rate = soundfile.read(args.input, dtype="float32", always_2d=True)
+        in_subtype = soundfile.info(args.input).subtype
+    except (RuntimeError, OSError) as error:  # soundfile.LibsndfileError is a RuntimeError
+        raise ValueError(f"cannot read {args.input!r} as a sound file: "
+                         f"{' '.join(str(error).split())}") from None
     progress = compare.ConsoleProgress(sys.stderr)
     _start(args.backend, progress)
     from upsample1d.streaming import Stream, files
@@ -467,13 +513,11 @@ def _stream(args):
     progress.stage(f"streamed {audio.shape[0]} samples in {len(run.seconds) - 1} chunks of "
                    f"{args.chunk}" + (f" (the last padded with {run.padded} zeros)"
                                       if run.padded else ""))
-    # the input's sample format where the output's file format has it (PCM_16 would round)
-    subtype = soundfile.info(args.input).subtype
-    extension = os.path.splitext(args.output)[1][1:].upper()
-    if not soundfile.check_format(extension or "WAV", subtype):
-        subtype = None
+    subtype, note = _stream_subtype(run.output, in_subtype, extension, soundfile)
+    if note:
+        progress.stage(note)
     soundfile.write(args.output, run.output, int(round(rate * stream.output_rate)),
-                    subtype=subtype)
+                    subtype=subtype, format=extension)
     latency, steady = float(stream.latency), float(np.median(run.seconds[:-1]))
     print(f"latency: {stream.latency} samples ({latency / rate * 1e3:.1f} ms at {rate} Hz) "
           f"of lookahead, plus one chunk of {args.chunk} ({args.chunk / rate * 1e3:.1f} ms)")

@@ -48,9 +48,12 @@ class StreamRun:
 def stream_audio(stream, audio, chunk, step=None, on_chunk=None):
     """``audio`` ``(T, C)`` (NumPy, float32, channels last whatever the model's layout) run
     through ``stream`` in chunks of ``chunk`` samples, batch 1, then flushed. The last chunk
-    is the remainder, padded with zeros to a multiple of ``stream.hop``; the output is cut to
-    ``T`` times the model's rate. ``step`` (default ``stream.step``; e.g.
-    ``stream.compiled_step()``); ``on_chunk(done, total, seconds)`` after each chunk."""
+    is the remainder, padded with zeros to a multiple of ``stream.hop``, and the output is cut
+    to ``floor(T * rate)`` samples (``rate`` = ``stream.output_rate``): it equals the offline
+    ``model(x_padded)[:floor(T * rate)]``, with ``x_padded`` the input followed by those zeros
+    (which a model that looks ahead reads near the end, as it would offline). ``step``
+    (default ``stream.step``; e.g. ``stream.compiled_step()``); ``on_chunk(done, total,
+    seconds)`` after each chunk."""
     chunk = check.positive_int(chunk, "chunk")
     if chunk % stream.hop:
         raise ValueError(f"the chunk length {chunk} is not a multiple of the model's hop "
