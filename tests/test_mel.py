@@ -140,6 +140,9 @@ def test_argument_errors(arguments, message):
 def test_input_errors():
     with pytest.raises(ValueError, match="at least 385 samples"):
         mel_spectrogram(np.zeros((1, 300), np.float32), 1024, 80, 24000, 256, 1024)
+    layer = MelSpectrogram(1024, 80, 24000, 256, 1024)  # the layer called on a short clip
+    with pytest.raises(ValueError, match="at least 385 samples .* got 300"):
+        layer(np.zeros((1, 300), np.float32))
     with pytest.raises(ValueError, match="one channel"):
         mel_spectrogram(np.zeros((1, 4096, 2), np.float32), 1024, 80, 24000, 256, 1024)
     with pytest.raises(TypeError, match="float32 or float64"):

@@ -6,21 +6,24 @@ import wave
 import keras
 import numpy as np
 import pytest
+from helpers_bigvgan import reduced, write_checkpoint
 
 from upsample1d import cli, vocoder
 from upsample1d.audio import synthetic_audio
-
-pytest.importorskip("torch")
-pytest.importorskip("bigvgan", reason="the official package: bigvgan==2.4.1 (--no-deps)")
-
-from helpers_bigvgan import reduced, write_checkpoint  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:`torch.nn.utils.weight_norm` is deprecated:FutureWarning")
 
 
+def needs_official():
+    pytest.importorskip("torch")
+    pytest.importorskip("bigvgan", reason="the official package: bigvgan==2.4.1 (--no-deps)")
+
+
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
+    """A checkpoint of a reduced official generator (written with torch and bigvgan)."""
+    needs_official()
     directory = tmp_path_factory.mktemp("vocode") / "ckpt"
     config = reduced("bigvgan_22khz_80band", channels=64)
     write_checkpoint(str(directory), config, seed=3)
@@ -66,24 +69,38 @@ def test_refuses_what_is_not_a_wav(tmp_path):
         vocoder.read_wav(tmp_path / "x.wav")
 
 
-def test_rate_is_checked_or_resampled(tmp_path, checkpoint):
+def test_rate_is_checked_or_resampled(tmp_path):
     """Another rate is refused, or resampled by resample_1d ("hq"): a tone keeps its
     frequency and level."""
-    _, config = checkpoint
+    config = {"sampling_rate": 22050}
     audio = synthetic_audio(1, 16000, 16000)[0, :, 0]
     vocoder.write_wav(tmp_path / "in.wav", audio, 16000)
     with pytest.raises(ValueError, match="is 16000 Hz but the checkpoint expects 22050 Hz: "
                                          "pass --resample"):
-        vocoder.prepare_audio(str(tmp_path / "in.wav"), config, allow_resample=False)
+        vocoder.read_audio(str(tmp_path / "in.wav"), config, allow_resample=False)
     said = []
-    resampled = vocoder.prepare_audio(str(tmp_path / "in.wav"), config, True, said.append)
-    assert resampled.shape == (22050,) and "from 16000 Hz to 22050 Hz" in said[0]
+    heard, rate = vocoder.read_audio(str(tmp_path / "in.wav"), config, True)
+    resampled = vocoder.prepare_audio(heard, rate, config, "in.wav", said.append)
+    assert resampled.shape == (22050,) and "in.wav from 16000 Hz to 22050 Hz" in said[0]
     assert "resample_1d" in said[0]
     tone = 0.5 * np.sin(2 * np.pi * 1000 * np.arange(16000) / 16000)
     vocoder.write_wav(tmp_path / "tone.wav", tone, 16000)
-    out = vocoder.prepare_audio(str(tmp_path / "tone.wav"), config, True)
+    out = vocoder.prepare_audio(*vocoder.read_audio(str(tmp_path / "tone.wav"), config, True),
+                                config)
     expected = 0.5 * np.sin(2 * np.pi * 1000 * np.arange(22050) / 22050)
     assert np.abs(out - expected)[2000:-2000].max() < 1e-3  # 16-bit WAV in, edges aside
+
+
+def test_a_resampled_overshoot_is_scaled_and_said():
+    """A full-scale square wave overshoots once resampled (Gibbs): scaled back to peak 1."""
+    square = np.where(np.arange(4000) % 40 < 20, 1.0, -1.0).astype(np.float32)
+    said = []
+    out = vocoder.prepare_audio(square, 16000, {"sampling_rate": 22050}, say=said.append)
+    assert np.abs(out).max() == pytest.approx(1.0, abs=1e-6)
+    assert len(said) == 2 and "the resampled audio peaks at 1." in said[1]
+    assert "scaled by 1/" in said[1]
+    same = vocoder.prepare_audio(square, 22050, {"sampling_rate": 22050}, say=said.append)
+    assert same is square and len(said) == 2  # at the rate and within [-1, 1]: untouched
 
 
 def test_mel_file_layout(tmp_path):
@@ -147,6 +164,7 @@ def test_command_refusals(tmp_path, checkpoint, capsys):
 
 def test_readme_snippet_runs(tmp_path, monkeypatch):
     """The README's vocoder snippet, as written (run in a scratch folder)."""
+    needs_official()
     import pathlib
 
     repo = pathlib.Path(__file__).resolve().parents[1]

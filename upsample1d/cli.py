@@ -424,18 +424,19 @@ def _vocode(args):
         config = vocoder.checkpoint_config(args.checkpoint)
         if inputs and not os.path.isfile(inputs[0]):
             raise ValueError(f"no such file: {inputs[0]!r}")
-        mel = None
+        mel = audio = None
         if args.mel:
             mel = vocoder.read_mel(args.mel, config.get("num_mels"))
         else:  # the rate is checked before the backend starts
-            vocoder.read_audio(inputs[0], config, args.resample)
+            audio, rate = vocoder.read_audio(inputs[0], config, args.resample)
         if os.path.dirname(out):
             os.makedirs(os.path.dirname(out), exist_ok=True)
     except (FileNotFoundError, OSError) as error:
         raise ValueError(str(error)) from None
     _start(args.backend, progress)
-    audio = None if args.mel else vocoder.prepare_audio(inputs[0], config, args.resample,
-                                                        progress.stage)
+    if audio is not None:
+        audio = vocoder.prepare_audio(audio, rate, config, os.path.basename(inputs[0]),
+                                      progress.stage)
     from upsample1d.bigvgan import copy_synthesis
 
     result = copy_synthesis(args.checkpoint, out, audio=audio, mel=mel, status=progress.stage)

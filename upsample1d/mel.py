@@ -250,6 +250,7 @@ class MelSpectrogram(keras.layers.Layer):
 
     def call(self, inputs):
         x = _waveform(inputs, self.data_format)
+        self._settings.check_length(x.shape[1])
         return _log_mel(x, self._settings, self.data_format)
 
     def compute_output_shape(self, input_shape):

@@ -112,19 +112,23 @@ def read_audio(path, config, allow_resample):
     return audio, rate
 
 
-def prepare_audio(path, config, allow_resample, say=None):
-    """The input WAV as float32 at the config's ``sampling_rate`` (:func:`read_audio`, then
-    :func:`resample` where the rates differ, said through ``say``), at most 1 in magnitude.
+def prepare_audio(audio, rate, config, name="the input", say=None):
+    """``audio`` (float32 at ``rate`` Hz, from :func:`read_audio`) at the config's
+    ``sampling_rate``: :func:`resample` where the rates differ, said through ``say``. Where
+    resampling overshoots full scale (a PCM file is within it), the audio is scaled to peak
+    at 1, as BigVGAN's front end expects samples in [-1, 1], and ``say`` says by how much.
     Imports Keras when it resamples."""
-    audio, rate = read_audio(path, config, allow_resample)
     target = config["sampling_rate"]
     if rate != target:
         if say:
-            say(f"resampling {os.path.basename(path)} from {rate} Hz to {target} Hz "
+            say(f"resampling {name} from {rate} Hz to {target} Hz "
                 f"(resample_1d, quality {RESAMPLE_QUALITY!r})")
         audio = resample(audio, rate, target)
-    if np.abs(audio).max(initial=0) > 1.0:
-        audio = audio / np.abs(audio).max()
+    peak = float(np.abs(audio).max(initial=0))
+    if peak > 1.0:
+        if say:
+            say(f"the resampled audio peaks at {peak:.4f}: scaled by 1/{peak:.4f} to [-1, 1]")
+        audio = audio / peak
     return audio
 
 
