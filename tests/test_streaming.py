@@ -219,6 +219,25 @@ def test_float64_to_1e_12():
                            dtype="float64")
 
 
+def test_mixed_precision_streams_as_offline():
+    """A mixed_bfloat16 model (float32 variables read as bfloat16, as Layer.__call__ reads
+    them): the stream runs each layer's call in the same autocast scope. Without it the
+    convolutions met bfloat16 inputs with float32 kernels (refused on torch and TensorFlow,
+    different numbers on JAX)."""
+    keras.utils.set_random_seed(5)
+    policy = "mixed_bfloat16"
+    inputs = keras.Input((None, 2))
+    x = keras.layers.Conv1D(4, 5, padding="same", dtype=policy)(inputs)
+    x = SubpixelConv1D(4, 2, dtype=policy, data_format="channels_last")(x)
+    x = keras.layers.LSTM(4, return_sequences=True, dtype=policy)(x)
+    x = SpaceToDepthConv1D(2, 2, dtype=policy, data_format="channels_last")(x)
+    model = keras.Model(inputs, x)
+    stream = assert_streams_exactly(model, blocks=16, kinds=("mixed",))
+    chunk = keras.ops.zeros((1, 4 * stream.hop, 2))
+    y, _ = stream.step(chunk, stream.initial_state(1))
+    assert keras.backend.standardize_dtype(y.dtype) == "bfloat16"
+
+
 # --- hypothesis ---------------------------------------------------------------------------
 
 def _layer_strategy():

@@ -51,7 +51,7 @@ def test_stream_refuses_a_chunk_that_is_not_a_multiple_of_the_hop(capsys, tmp_pa
     code, _, stderr = run(capsys, "stream", str(wav[0]), str(tmp_path / "o.wav"),
                           "--reference", "demucs", "--chunk", "300")
     assert code == 2
-    assert "chunk length 300 is not a multiple of the model's hop 256" in stderr
+    assert "chunk length 300 is not a multiple of the stream's hop 256" in stderr
 
 
 def test_stream_refuses_a_saved_model_that_cannot_stream(capsys, tmp_path, wav):

@@ -32,7 +32,12 @@ Everything else in ``upsample1d`` is written once with ``keras.ops``. What is he
   symbolic tensors (a pytree traversal: more time than the reshape itself on torch); the
   shuffle, which has ruled them out already, calls the active backend's own implementation
   behind ``keras.ops`` (``keras.src.backend.<backend>.numpy``, a Keras internal: the one place
-  the package reads one, with ``keras.ops`` as the fallback if it moves). On torch that
+  the package imports from ``keras.src`` besides the torch device and
+  :func:`autocast`, with ``keras.ops`` as the fallback if it moves;
+  the private attributes of public Keras objects that the package reads are named where
+  they are read: the functional graph in ``streaming/graph.py``, ``RNN.inner_loop`` and a
+  node's ``arguments.fill_in`` in ``streaming/stream.py``, ``_flatten_layers`` in
+  ``compare.py``). On torch that
   implementation also calls ``x.to(device)`` on every call (it compares a ``torch.device``
   with a string), so there the shuffle calls ``torch.reshape`` and ``torch.permute``, which
   never move data.
@@ -41,10 +46,12 @@ Everything else in ``upsample1d`` is written once with ``keras.ops``. What is he
   ``torch.compile``'d model that pads would recompile on every call), and the Operation costs
   time. The package pads concrete tensors only, so it calls the backend's implementation
   (symbolic inputs go through the ops' ``compute_output_spec``, never here).
-- :func:`inference` and :func:`compile_step` (all; for ``upsample1d.streaming``): a context
-  without gradient recording (torch records by default, keeping every chunk's graph alive)
-  and the backend's compiler for a stream's step (``jax.jit``, ``tf.function(jit_compile=
-  True)``, ``torch.compile`` with a code object of its own per stream).
+- :func:`inference`, :func:`compile_step` and :func:`autocast` (all; for
+  ``upsample1d.streaming``): a context without gradient recording (torch records by default,
+  keeping every chunk's graph alive), the backend's compiler for a stream's step
+  (``jax.jit``, ``tf.function(jit_compile=True)``, ``torch.compile`` with a code object of
+  its own per stream), and the mixed-precision scope of ``Layer.__call__`` for a layer's
+  ``call`` run directly.
 - :func:`as_tensor` is not a branch but the one place where NumPy input becomes a tensor with
   its bits kept (16-bit floats travel as int16, which Keras would otherwise round-trip through
   float32 on torch) and with a warning where the backend changes the dtype (JAX without x64
@@ -281,6 +288,19 @@ def inference():
 
         return torch.no_grad()
     return contextlib.nullcontext()
+
+
+def autocast(layer):
+    """The scope ``Layer.__call__`` opens around ``call`` for a layer with a mixed dtype
+    policy (e.g. ``"mixed_bfloat16"``): its float32 variables read in the compute dtype. A
+    stream runs ``call`` directly, so it opens the scope itself. ``keras.src``'s
+    ``AutocastScope``: Keras exports no public form of it."""
+    if not (layer.autocast and layer.compute_dtype != layer.variable_dtype
+            and "float" in layer.compute_dtype):
+        return contextlib.nullcontext()
+    from keras.src.backend import AutocastScope
+
+    return AutocastScope(layer.compute_dtype)
 
 
 def compile_step(step, **options):

@@ -125,6 +125,17 @@ def resampled_length(time, up=1, down=1):
     return None if time is None else -(-time * up // down)
 
 
+def chunk_length(value, hop, name="chunk"):
+    """A streaming chunk length: a positive int (``name`` in the error) that is a multiple of
+    the stream's ``hop``."""
+    value = positive_int(value, name)
+    if value % hop:
+        raise ValueError(f"the chunk length {value} is not a multiple of the stream's hop "
+                         f"{hop}; pad or split the signal into chunks of a multiple of {hop} "
+                         f"samples.")
+    return value
+
+
 EDGES = ("zeros", "replicate", "reflect")
 
 

@@ -77,12 +77,9 @@ def export(stream, directory, chunk, batch_size=1, format="onnx"):
     """Write ``stream``'s graphs for chunks of ``chunk`` samples and ``batch_size`` to
     ``directory`` (created), as ``format`` ``"onnx"`` or ``"litert"``; returns the path of
     the manifest. Run them with :class:`ExportedStream`."""
-    chunk, batch_size = (check.positive_int(v, n) for v, n in ((chunk, "chunk"),
-                                                                (batch_size, "batch_size")))
+    chunk = check.chunk_length(chunk, stream.hop)
+    batch_size = check.positive_int(batch_size, "batch_size")
     format = check.choice(format, "format", tuple(FORMATS))
-    if chunk % stream.hop:
-        raise ValueError(f"the chunk length {chunk} is not a multiple of the stream's hop "
-                         f"{stream.hop}.")
     os.makedirs(directory, exist_ok=True)
     signatures, outputs = _warm_up(stream, chunk, batch_size)
     chunk_shape = stream._shape(batch_size, stream._input_channels, chunk)

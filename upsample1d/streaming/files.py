@@ -54,10 +54,7 @@ def stream_audio(stream, audio, chunk, step=None, on_chunk=None):
     (which a model that looks ahead reads near the end, as it would offline). ``step``
     (default ``stream.step``; e.g. ``stream.compiled_step()``); ``on_chunk(done, total,
     seconds)`` after each chunk."""
-    chunk = check.positive_int(chunk, "chunk")
-    if chunk % stream.hop:
-        raise ValueError(f"the chunk length {chunk} is not a multiple of the model's hop "
-                         f"{stream.hop}; use a multiple of {stream.hop}.")
+    chunk = check.chunk_length(chunk, stream.hop)
     step = step or stream.step
     audio = np.asarray(audio, np.float32)
     length = audio.shape[0]

@@ -87,6 +87,9 @@ class Stream:
         self._layout = {BATCH: (0, self._input_dtype, "recurrent")}  # checked first
         self._layout.update((key, spec) for node in self._plan.nodes
                             for key, spec in node.state.items())
+        # the dtype the backend holds for each (JAX without x64 holds float64 as float32)
+        self._held = {dtype: keras.backend.standardize_dtype(ops.zeros((), dtype).dtype)
+                      for _, dtype, _ in self._layout.values()}
 
     # --- public figures ---------------------------------------------------------------------
 
@@ -221,8 +224,11 @@ class Stream:
         if not x.shape[1]:
             new_state.update(zip(keys, states, strict=True))
             return self._empty(node, x)
-        _, outputs, states = layer.inner_loop(x, initial_state=states, mask=None,
-                                              training=False)
+        if layer.autocast:
+            x = _cast(x, layer.compute_dtype)
+        with _backend.autocast(layer):
+            _, outputs, states = layer.inner_loop(x, initial_state=states, mask=None,
+                                                  training=False)
         states = states if isinstance(states, (list, tuple)) else [states]
         new_state.update((key, ops.cast(s, layer.compute_dtype))
                          for key, s in zip(keys, states, strict=True))
@@ -232,7 +238,8 @@ class Stream:
         """The node's operation on ``inputs``, one value per tensor in its arguments.
 
         A layer's ``call`` runs directly (a wrapper's inner layer's), with floating inputs
-        cast to its compute dtype as ``Layer.__call__`` would: its other work (building,
+        cast to its compute dtype, and its variables read in that dtype under a mixed
+        policy, as ``Layer.__call__`` would: its other work (building,
         masks, the training flag) is done or refused at construction, and a nested
         ``__call__`` makes ``torch.compile`` break the graph."""
         values = {arg_id: x for (arg_id, _), x in zip(node.call.inputs, inputs, strict=True)}
@@ -243,7 +250,8 @@ class Stream:
             return layer(*args, **kwargs)
         if layer.autocast:
             args = tree.map_structure(lambda x: _cast(x, layer.compute_dtype), args)
-        return layer.call(*args, **kwargs)
+        with _backend.autocast(layer):
+            return layer.call(*args, **kwargs)
 
     def _output_time(self, node, window):
         """How many samples ``node`` makes from ``window`` (0 where it cannot run on so
@@ -278,10 +286,7 @@ class Stream:
                              f"{shape}.")
         if not isinstance(shape[axis], int):
             raise ValueError(f"the chunk needs a static length along time, got shape {shape}.")
-        if shape[axis] % self.hop:
-            raise ValueError(f"the chunk length {shape[axis]} is not a multiple of the "
-                             f"stream's hop {self.hop}; pad or split the signal into chunks "
-                             f"of a multiple of {self.hop} samples.")
+        check.chunk_length(shape[axis], self.hop)
         return ops.convert_to_tensor(x)
 
     def _check_state(self, state, batch, where):
@@ -303,7 +308,7 @@ class Stream:
             expected = (batch, channels) if kind == "recurrent" else \
                 self._shape(batch, channels, shape[self._plan.time_axis] if len(shape) == 3
                             else "T")
-            if shape != expected or got != dtype:
+            if shape != expected or got not in (dtype, self._held[dtype]):
                 raise ValueError(f"{where}: state {key!r} has shape {shape} and dtype {got}; "
                                  f"this stream and chunk need {expected} and {dtype} (was the "
                                  "state made for another batch size or stream?).")
