@@ -5,13 +5,15 @@
     python3 tasks.py test [ARGS...]   set up .venv, then ruff + the test suite on jax,
                                       tensorflow and torch (one process each); ARGS go to pytest
     python3 tasks.py test-slow [ARGS...]
-                                      the same for the checks marked slow (cross-backend
-                                      loading, distributed, ONNX, Inductor, exhaustive grids,
-                                      full-size models); CI runs it after `test`
+                                      the same (without ruff, which `test` runs) for the
+                                      checks marked slow (cross-backend loading, distributed,
+                                      ONNX, Inductor, exhaustive grids, full-size models);
+                                      CI runs it after `test`
     python3 tasks.py setup            only set up .venv
 
 The virtual environment is .venv in the repository root; set UPSAMPLE1D_VENV to use another.
-Setup installs only when pyproject.toml or constraints.txt changed since the last install.
+Setup installs only when pyproject.toml, constraints.txt or tasks.py (which names what is
+installed) changed since the last install.
 
 `test` streams pytest's output live, writes each backend's complete log to
 out/test-<backend>.log (test-slow: out/test-slow-<backend>.log), and ends with a table per
@@ -121,13 +123,14 @@ def setup():
     if not os.path.exists(PYTHON):
         say(f"setup: creating the virtual environment {rel(VENV)} (a few seconds)")
         venv.EnvBuilder(with_pip=True).create(VENV)
-    inputs = [os.path.join(ROOT, name) for name in ("pyproject.toml", "constraints.txt")]
+    inputs = [os.path.join(ROOT, name) for name in ("pyproject.toml", "constraints.txt",
+                                                    "tasks.py")]
     if os.path.exists(STAMP) and all(os.path.getmtime(p) <= os.path.getmtime(STAMP)
                                      for p in inputs):
         with open(STAMP) as f:
             when = f.read().strip()
-        say(f"setup: {rel(VENV)} is up to date (installed {when}; pyproject.toml and "
-            "constraints.txt unchanged since)")
+        say(f"setup: {rel(VENV)} is up to date (installed {when}; pyproject.toml, "
+            "constraints.txt and tasks.py unchanged since)")
         return
     say(f"setup: installing upsample1d (editable) with jax, tensorflow, torch, the test and "
         f"analysis tools into {rel(VENV)}",
@@ -225,13 +228,16 @@ def wants_own_workers(pytest_args):
                for a in pytest_args)
 
 
-def test(pytest_args, name="test"):
-    """ruff, then pytest on every backend; ``name`` prefixes the logs and the summary."""
+def test(pytest_args, name="test", lint=True):
+    """ruff (with ``lint``), then pytest on every backend; ``name`` prefixes the logs and the
+    summary."""
     setup()
     os.makedirs(OUT, exist_ok=True)
-    ruff_status, _, interrupted = stream([PYTHON, "-m", "ruff", "check", "."])
-    if ruff_status:
-        say("ruff found problems")
+    ruff_status, interrupted = None, False
+    if lint:
+        ruff_status, _, interrupted = stream([PYTHON, "-m", "ruff", "check", "."])
+        if ruff_status:
+            say("ruff found problems")
     workers = [] if wants_own_workers(pytest_args) else ["-n", "2"]
     results = []
     for number, backend in enumerate(BACKENDS, 1):
@@ -292,7 +298,9 @@ def summary(ruff_status, results, interrupted):
                  for i, (cell, w) in enumerate(zip(row, widths, strict=True))]
         return "  ".join(cells).rstrip()
 
-    lines = ["===== summary =====", f"ruff: {'FAILED' if ruff_status else 'ok'}", fmt(header),
+    ruff = "not run (`test` runs it)" if ruff_status is None else \
+        "FAILED" if ruff_status else "ok"
+    lines = ["===== summary =====", f"ruff: {ruff}", fmt(header),
              *(fmt(row) for row in rows)]
     failures = [(r["backend"], f) for r in results
                 for f in sorted(r["failures"], key=lambda f: (f["nodeid"], f["when"]))]
@@ -331,7 +339,7 @@ def main(argv):
         setup()
         return 0
     if argv[0] == "test-slow":
-        return test(["-m", "slow", *argv[1:]], name="test-slow")
+        return test(["-m", "slow", *argv[1:]], name="test-slow", lint=False)  # `test` lints
     return test(argv[1:]) if argv[0] == "test" else demo(argv[1:])
 
 
