@@ -297,17 +297,24 @@ def interpolation_composition(bank, pad, factor, kernel_size):
     """
     bank = np.asarray(bank, np.float64)
     taps_b, r = bank.shape
-    lb, rb = pad
+    lb, _ = pad
     p = (kernel_size - 1) // 2
-    d_min = (-p) // r - lb
-    d_max = (r - 1 + kernel_size - 1 - p) // r + rb
-    composition = np.zeros((kernel_size, d_max - d_min + 1, r))
+    left, right = interpolation_composition_pad(pad, r, kernel_size)
+    composition = np.zeros((kernel_size, left + right + 1, r))
     for k in range(kernel_size):
         for i in range(r):
             step, phase = divmod(i + k - p, r)
             for n in range(taps_b):
-                composition[k, step + n - lb - d_min, i] += bank[n, phase]
-    return composition, (-d_min, d_max)
+                composition[k, step + n - lb + left, i] += bank[n, phase]
+    return composition, (left, right)
+
+
+def interpolation_composition_pad(pad, factor, kernel_size):
+    """The ``(left, right)`` input padding of :func:`interpolation_composition`'s phase
+    kernels, from the interpolator's ``pad`` alone."""
+    lb, rb = pad
+    p = (kernel_size - 1) // 2
+    return lb - (-p) // factor, (factor - 1 + kernel_size - 1 - p) // factor + rb
 
 
 def interpolation_edge_corrections(bank, pad, edge, kernel_size):

@@ -355,11 +355,12 @@ class InterpolationUpsample1D(_Upsampler):
         # Shorter inputs run the direct way.
         depth = sum(self._pad) + 1
         self._conv_padding = "same" if self._pad == ((depth - 1) // 2, depth // 2) else "valid"
+        corrections = _edge_corrections(*design)
         self._corrections = tuple(
             None if end is None else engine.design(_edge_correction, *design, index)
-            for index, end in enumerate(_edge_corrections(*design)))
-        shapes = [engine.array(c).shape for c in self._corrections if c is not None]
-        head, tail = (0 if c is None else engine.array(c).shape[0] for c in self._corrections)
+            for index, end in enumerate(corrections))
+        shapes = [c.shape for c in corrections if c is not None]
+        head, tail = (0 if c is None else c.shape[0] for c in corrections)
         self._min_fused_time = max([shape[1] for shape in shapes]
                                    + [-(-(head + tail) // self.factor), depth, 1])
 
@@ -486,8 +487,8 @@ def _composition(method, factor, kernel_size):
 
 
 def _composition_pad(method, factor, kernel_size):
-    bank, pad, _ = filters.interpolation(method, factor)
-    return filters.interpolation_composition(bank, pad, factor, kernel_size)[1]
+    _, pad, _ = filters.interpolation(method, factor)
+    return filters.interpolation_composition_pad(pad, factor, kernel_size)
 
 
 def _edge_corrections(method, factor, kernel_size):
