@@ -342,6 +342,13 @@ class BigVGAN(keras.Model):
         x = self.conv_post(self.activation_post(x))
         return ops.tanh(x) if self.hparams["use_tanh_at_final"] else ops.clip(x, -1.0, 1.0)
 
+    def as_functional(self):
+        """This generator as a functional ``keras.Model`` on the same layers (the same
+        weights, any number of frames): what :class:`upsample1d.streaming.Stream` runs
+        (``Stream(model)`` calls it)."""
+        mel = keras.Input(self.input_shape_for()[1:], dtype=self.compute_dtype)
+        return keras.Model(mel, self.call(mel), name=self.name)
+
     @property
     def hop_size(self):
         """Output samples per mel frame: the product of ``upsample_rates``."""

@@ -35,6 +35,9 @@ def _functional(model):
                         f"{type(model).__name__}.")
     if hasattr(model, "_nodes_by_depth"):
         return model
+    as_functional = getattr(model, "as_functional", None)
+    if callable(as_functional):  # a subclassed model that can give its graph (BigVGAN)
+        return as_functional()
     try:  # a Sequential (or other graph model) built on an Input: the same layers
         inputs, outputs = model.inputs, model.outputs
     except (AttributeError, ValueError):
@@ -42,7 +45,8 @@ def _functional(model):
     if not inputs or not outputs:
         raise NotStreamableError(
             f"model {model.name!r} has no graph of layers to stream (a subclassed model, or "
-            "a Sequential without an Input); build it with the functional API.")
+            "a Sequential without an Input); build it with the functional API, or give it an "
+            "as_functional() method that returns its graph on the same layers.")
     return keras.Model(inputs, outputs, name=model.name)
 
 

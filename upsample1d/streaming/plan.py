@@ -16,6 +16,8 @@ import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+import keras
+
 import upsample1d.streaming.rules as rules
 from upsample1d.streaming.graph import Call, flatten
 from upsample1d.streaming.rules import MERGE, RECURRENT, NotStreamableError
@@ -57,6 +59,7 @@ class Plan:
     hop: int
     latency: Fraction
     rate: Fraction  # output samples per input sample
+    dtypes: dict = field(default_factory=dict)  # tensor key -> its dtype when the model runs
 
 
 def _time_axis(calls, data_format):
@@ -120,17 +123,37 @@ def _rates_and_lags(nodes, source, tensors, grains):
     return rates, lags
 
 
-def _state_layout(node, tensors, time_axis):
+def _run_dtypes(calls, source, tensors):
+    """The dtype of each tensor when the model runs. A layer's output has its symbolic dtype
+    (its compute dtype); a ``keras.ops`` result's symbolic dtype follows JAX's default
+    promotion (64-bit to 32-bit: ``x + y`` of float64 tensors is labelled float32) whatever
+    the backend computes, so each op runs once on zeros of its inputs' dtypes."""
+    def standard(dtype):
+        return keras.backend.standardize_dtype(dtype)
+
+    dtypes = {source: standard(tensors[source].dtype)}
+    for call in calls:
+        if isinstance(call.operation, keras.layers.Layer):
+            dtypes[call.output] = standard(tensors[call.output].dtype)
+            continue
+        zeros = {arg_id: keras.ops.zeros((1, 1, 1), dtypes[key]) for arg_id, key in call.inputs}
+        args, kwargs = call.arguments.fill_in(zeros)
+        dtypes[call.output] = standard(call.operation(*args, **kwargs).dtype)
+    return dtypes
+
+
+def _state_layout(node, tensors, dtypes, time_axis):
     """The state entries of ``node``: key -> (channels, dtype, kind)."""
     channel = 3 - time_axis
     layout = {}
     if node.reach.kind == rules.WINDOW and node.keep:
-        x = tensors[node.call.inputs[0][1]]
-        layout[f"{node.name}/history"] = (x.shape[channel], x.dtype, "history")
+        key = node.call.inputs[0][1]
+        layout[f"{node.name}/history"] = (tensors[key].shape[channel], dtypes[key], "history")
     elif node.reach.kind == MERGE:
         for i in node.queues:
-            x = tensors[node.call.inputs[i][1]]
-            layout[f"{node.name}/queue{i}"] = (x.shape[channel], x.dtype, "queue")
+            key = node.call.inputs[i][1]
+            layout[f"{node.name}/queue{i}"] = (tensors[key].shape[channel], dtypes[key],
+                                               "queue")
     elif node.reach.kind == RECURRENT:
         layer = node.call.operation
         sizes = layer.state_size if isinstance(layer.state_size, list) else [layer.state_size]
@@ -164,8 +187,9 @@ def make_plan(model, data_format=None):
         nodes.append(Node(call, reach))
     grains = _grains(nodes, source, output, tensors)
     rates, lags = _rates_and_lags(nodes, source, tensors, grains)
+    dtypes = _run_dtypes(calls, source, tensors)
     for node in nodes:
-        node.state = _state_layout(node, tensors, time_axis)
+        node.state = _state_layout(node, tensors, dtypes, time_axis)
     return Plan(nodes, source, output, tensors, time_axis, grains[source], lags[output],
-                rates[output])
+                rates[output], dtypes)
 

@@ -21,6 +21,7 @@ import keras
 import numpy as np
 
 from upsample1d import filters, kernels
+from upsample1d.bigvgan import AMPBlock1D, DilatedConv1D
 from upsample1d.layers import (
     AliasFreeActivation1D,
     Downsample1D,
@@ -365,6 +366,21 @@ def _alias_free(layer, time_axis):
     return Reach(max(-min(read), 0), max(max(read) - (down // g - 1), 0), up, down)
 
 
+def _dilated_conv(layer, time_axis):
+    _format_axis(layer, time_axis)
+    span = (layer.kernel_size - 1) * layer.dilation_rate + 1
+    return _window(span, 1, (span - 1) // 2)  # "same", as Keras pads it at stride 1
+
+
+def _amp_block(layer, time_axis):
+    """A chain of same-rate windows (residual adds widen nothing): the sum of their reaches;
+    run as one layer, so its edges are its own, as offline."""
+    _format_axis(layer, time_axis)
+    parts = [reach(sub, time_axis) for sub in (*layer.acts, *layer.convs1, *layer.convs2)]
+    assert all((p.up, p.down, p.kind) == (1, 1, WINDOW) for p in parts), parts
+    return Reach(sum(p.left for p in parts), sum(p.right for p in parts))
+
+
 def _wrapper(layer, time_axis):
     return reach(unwrap(layer), time_axis)
 
@@ -389,7 +405,8 @@ def _package_rules():
             StridedConv1D: _strided, SpaceToDepthConv1D: _space_to_depth_conv,
             FilteredDownsample1D: _filtered_downsample,
             AliasFreeActivation1D: _alias_free, Snake1D: lambda layer, axis: POINTWISE,
-            GLU: _last_axis_only, Upsample1D: _wrapper, Downsample1D: _wrapper}
+            GLU: _last_axis_only, Upsample1D: _wrapper, Downsample1D: _wrapper,
+            DilatedConv1D: _dilated_conv, AMPBlock1D: _amp_block}
 
 
 # class -> rule: Keras' layers, this package's, and what register() adds (a registry, not a

@@ -47,7 +47,9 @@ class Stream:
 
     Args:
         model: a Keras functional (or Sequential) model with one input and one output, of
-            rank 3, made of this package's layers and the Keras layers audio models use.
+            rank 3, made of this package's layers and the Keras layers audio models use;
+            or a model whose ``as_functional()`` gives one, such as the BigVGAN generator
+            (:class:`upsample1d.bigvgan.BigVGAN`: mel frames in, samples out).
             A layer that cannot stream raises :class:`NotStreamableError` naming it and why.
         data_format: of the model's input; default: that of its layers (channels_last when
             none says).
@@ -268,7 +270,8 @@ class Stream:
         """No samples of ``node``'s output: its channels, batch and dtype."""
         symbolic = self._plan.tensors[node.call.output]
         channels = symbolic.shape[3 - self._plan.time_axis]
-        return ops.zeros(self._shape(ops.shape(like)[0], channels, 0), dtype=symbolic.dtype)
+        return ops.zeros(self._shape(ops.shape(like)[0], channels, 0),
+                         dtype=self._plan.dtypes[node.call.output])
 
     # --- checks -----------------------------------------------------------------------------
 
