@@ -18,7 +18,10 @@ pytestmark = pytest.mark.filterwarnings(
 # different window lengths; the offline generator itself gives batch 1 and batch 2 of the
 # same mel 4e-6 to 8e-6 apart (relative, on every backend). float64 shows the stream exact.
 TOLERANCE = 2e-5
-FORMATS = ("channels_first", "channels_last")
+# JAX compiles every op of the eager generator for every shape (21-32 s a format): one
+# format in its default run
+FORMATS = ("channels_first", pytest.param(
+    "channels_last", marks=[pytest.mark.slow] if BACKEND == "jax" else []))
 
 
 def generator(data_format, dtype=None, seed=4, name="bigvgan_v2_24khz_100band_256x"):

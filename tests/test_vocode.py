@@ -6,6 +6,7 @@ import wave
 import keras
 import numpy as np
 import pytest
+from conftest import BACKEND
 from helpers_bigvgan import reduced, write_checkpoint
 
 from upsample1d import cli, vocoder
@@ -111,6 +112,11 @@ def test_mel_file_layout(tmp_path):
         vocoder.read_mel(tmp_path / "t.npy", 80)
 
 
+# JAX runs the generator eagerly op by op (34 s and 16 s): in its slow run
+SLOW_ON_JAX = pytest.mark.slow if BACKEND == "jax" else pytest.mark.usefixtures()
+
+
+@SLOW_ON_JAX
 def test_command_copy_synthesis(tmp_path, checkpoint, capsys):
     directory, config = checkpoint
     audio = synthetic_audio(1, 256 * 10, 22050, seed=2)[0, :, 0]
@@ -162,6 +168,7 @@ def test_command_refusals(tmp_path, checkpoint, capsys):
     assert "pass --resample" in capsys.readouterr().err
 
 
+@SLOW_ON_JAX
 def test_readme_snippet_runs(tmp_path, monkeypatch):
     """The README's vocoder snippet, as written (run in a scratch folder)."""
     needs_official()
