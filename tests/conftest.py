@@ -185,9 +185,12 @@ def full_precision_matmuls():
 def sampled_grid(cases, every=3, ids=None):
     """``cases`` as pytest params: a fixed one in ``every`` of them (chosen by a hash of the
     case, so the same ones every run) in the default run, the rest marked ``slow`` (run them
-    with ``-m slow``). The default run always keeps the first and last case."""
+    with ``-m slow``). The default run always keeps the first and last case. On JAX, one in
+    ``2 * every``: it compiles every op for every new shape eagerly, the slowest backend of
+    the default run by far; the other two cover the grids more densely."""
     import zlib
 
+    every = 2 * every if BACKEND == "jax" else every
     params = []
     for index, case in enumerate(cases):
         values = case if isinstance(case, tuple) else (case,)
