@@ -112,11 +112,12 @@ def test_mel_file_layout(tmp_path):
         vocoder.read_mel(tmp_path / "t.npy", 80)
 
 
-# JAX runs the generator eagerly op by op (34 s and 16 s): in its slow run
-SLOW_ON_JAX = pytest.mark.slow if BACKEND == "jax" else pytest.mark.usefixtures()
+def slow_on_jax(test):
+    """In JAX's slow run only: JAX runs the generator eagerly, op by op (34 s and 16 s)."""
+    return pytest.mark.slow(test) if BACKEND == "jax" else test
 
 
-@SLOW_ON_JAX
+@slow_on_jax
 def test_command_copy_synthesis(tmp_path, checkpoint, capsys):
     directory, config = checkpoint
     audio = synthetic_audio(1, 256 * 10, 22050, seed=2)[0, :, 0]
@@ -168,7 +169,7 @@ def test_command_refusals(tmp_path, checkpoint, capsys):
     assert "pass --resample" in capsys.readouterr().err
 
 
-@SLOW_ON_JAX
+@slow_on_jax
 def test_readme_snippet_runs(tmp_path, monkeypatch):
     """The README's vocoder snippet, as written (run in a scratch folder)."""
     needs_official()
