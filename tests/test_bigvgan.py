@@ -330,6 +330,7 @@ def test_keras_file_same_backend(saved_keras):
     np.testing.assert_array_equal(run_ours(loaded, mel), expected)
 
 
+@pytest.mark.slow  # cross-backend loading: a subprocess of the next backend
 def test_keras_file_other_backend(saved_keras):
     """Saved here, loaded on the next backend of the cycle jax -> tensorflow -> torch -> jax:
     the three runs of the suite cover every backend as the writer and as the reader."""

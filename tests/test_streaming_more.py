@@ -50,7 +50,7 @@ def _cases(names, default, backends=("torch",)):
     return [pytest.param(n, marks=() if n in default else slow) for n in names]
 
 
-@pytest.mark.parametrize("name", _cases(list(_small_models()), ["residual", "autoencoder"]))
+@pytest.mark.parametrize("name", _cases(list(_small_models()), ["residual"]))
 def test_compiled_step_is_exact_and_traces_once_per_state_shape(name):
     """The backend's compiler on ``stream.step`` itself."""
     if BACKEND == "torch":  # one graph per warm-up state shape: more than torch's default 8
