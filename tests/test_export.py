@@ -85,6 +85,8 @@ def _onnx_round_trip(model, x, path):
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings(  # Keras' tf2onnx shim probes np.object
+    "ignore:In the future `np.object` will be defined:FutureWarning")
 def test_onnx_reshape_only_layers(tmp_path):
     x = np.random.default_rng(0).normal(size=(3, 32, 4)).astype(np.float32)
     _onnx_round_trip(_reshape_only_model(), x, tmp_path / "model.onnx")
