@@ -37,21 +37,24 @@ def _needs(format):
                     f"{' '.join(m.replace('_', '-') for m in missing)})")
 
 
-def _models():
+MODELS = {"demucs_like": lambda: demucs_like("transposed", length=None, depth=2, channels=4,
+                                             lstm_layers=1, lstm="unidirectional"),
+          "autoencoder_linear": lambda: autoencoder("linear", length=None, hidden=8),
+          "alias_free_gru_sinc": alias_free_gru_sinc_model,
+          # no history at all: one state shape, whose flush is empty
+          "gru_dense": lambda: keras.Sequential([keras.Input((None, 2)),
+                                                 keras.layers.GRU(4, return_sequences=True),
+                                                 keras.layers.Dense(2)])}
+
+
+def _model(name):
     keras.utils.set_random_seed(21)
-    return {"demucs_like": demucs_like("transposed", length=None, depth=2, channels=4,
-                                       lstm_layers=1, lstm="unidirectional"),
-            "autoencoder_linear": autoencoder("linear", length=None, hidden=8),
-            "alias_free_gru_sinc": alias_free_gru_sinc_model(),
-            # no history at all: one state shape, whose flush is empty
-            "gru_dense": keras.Sequential([keras.Input((None, 2)),
-                                           keras.layers.GRU(4, return_sequences=True),
-                                           keras.layers.Dense(2)])}
+    return MODELS[name]()
 
 
 def _round_trip(name, format, tmp_path, chunks=6):
     _needs(format)
-    model = _models()[name]
+    model = _model(name)
     stream = Stream(model)
     chunk = stream.hop * 4
     export(stream, tmp_path, chunk, format=format)

@@ -27,15 +27,19 @@ from upsample1d.streaming import NotStreamableError, Stream
 TOLERANCE = 1e-6
 
 
-def _small_models():
+SMALL_MODELS = {
+    "autoencoder": lambda: autoencoder("linear", length=None, hidden=8),
+    "residual": residual_model,
+    "alias_free_gru_sinc": alias_free_gru_sinc_model,
+    "demucs_like": lambda: demucs_like("transposed", length=None, depth=2, channels=4,
+                                       lstm_layers=1, lstm="unidirectional"),
+}
+
+
+def _small_model(name):
+    """Built when a test asks (not at collection, which every pytest worker repeats)."""
     keras.utils.set_random_seed(11)
-    return {
-        "autoencoder": autoencoder("linear", length=None, hidden=8),
-        "residual": residual_model(),
-        "alias_free_gru_sinc": alias_free_gru_sinc_model(),
-        "demucs_like": demucs_like("transposed", length=None, depth=2, channels=4,
-                                   lstm_layers=1, lstm="unidirectional"),
-    }
+    return SMALL_MODELS[name]()
 
 
 def _signature(x, state):
@@ -50,7 +54,7 @@ def _cases(names, default, backends=("torch",)):
     return [pytest.param(n, marks=() if n in default else slow) for n in names]
 
 
-@pytest.mark.parametrize("name", _cases(list(_small_models()), ["residual"]))
+@pytest.mark.parametrize("name", _cases(list(SMALL_MODELS), ["residual"]))
 def test_compiled_step_is_exact_and_traces_once_per_state_shape(name):
     """The backend's compiler on ``stream.step`` itself."""
     if BACKEND == "torch":  # one graph per warm-up state shape: more than torch's default 8
@@ -63,7 +67,7 @@ def test_compiled_step_is_exact_and_traces_once_per_state_shape(name):
 
 
 def _compiled_step_is_exact_and_traces_once_per_state_shape(name):
-    model = _small_models()[name]
+    model = _small_model(name)
     stream = Stream(model)
     channels = model.inputs[0].shape[-1]
     blocks = max(8, -(-2 * stream.latency // stream.hop))  # chunks: a short warm-up
@@ -92,7 +96,7 @@ def _compiled_step_is_exact_and_traces_once_per_state_shape(name):
 @pytest.mark.parametrize("name", _cases(["autoencoder", "demucs_like"], ["autoencoder"],
                                         ("torch", "jax")))
 def test_compiled_step_compiles_once_per_chunk_length(name, monkeypatch):
-    model = _small_models()[name]
+    model = _small_model(name)
     stream = Stream(model)
     calls, step = [], stream.step
     if BACKEND != "torch":  # (torch.compile would guard on the list, recompiling each call)
@@ -118,7 +122,7 @@ def test_compiled_step_survives_a_change_of_grad_mode():
         pytest.skip("grad mode is torch's global state")
     import torch
 
-    model = _small_models()["autoencoder"]
+    model = _small_model("autoencoder")
     stream = Stream(model)
     compiled = stream.compiled_step(backend="aot_eager")
     x = np.random.default_rng(2).normal(size=(1, 64 * 12, 1)).astype("float32")
@@ -130,11 +134,11 @@ def test_compiled_step_survives_a_change_of_grad_mode():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", list(_small_models()))
+@pytest.mark.parametrize("name", list(SMALL_MODELS))
 def test_compiled_step_with_inductor(name):
     if BACKEND != "torch":
         pytest.skip("Inductor is torch's compiler")
-    model = _small_models()[name]
+    model = _small_model(name)
     stream = Stream(model)
     x = np.random.default_rng(1).normal(size=(1, stream.hop * 32, model.inputs[0].shape[-1]))
     x = x.astype("float32")
