@@ -7,7 +7,7 @@ references in ``backends/`` in test_upsamplers.py."""
 import keras
 import numpy as np
 import pytest
-from conftest import layer_grads, sampled_grid, to_backend, to_numpy
+from conftest import BACKEND, layer_grads, sampled_grid, to_backend, to_numpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -77,6 +77,12 @@ def test_fused_equals_direct_random_shapes(method, factor, kernel_size, data_for
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("data_format", FORMATS)
 def test_fused_equals_direct_exhaustive(method, data_format):
+    if BACKEND == "jax":
+        # The fused weights and edge corrections are composed in NumPy, the same numbers on
+        # every backend; JAX's eager mode compiles each op anew for each of the grid's 405
+        # layer pairs and 9 lengths (4.5 min of its slow run). Its runs check the sampled
+        # grid and hypothesis's random shapes above; TensorFlow and torch run this grid.
+        pytest.skip("the exhaustive grid runs on TensorFlow and torch (JAX: sampled grid)")
     for factor in range(1, 6):
         for kernel_size in range(1, 10):
             _check_equal(method, factor, kernel_size, data_format, 1, 2, 3, 5, 8, 13, 24, 31, 40)
