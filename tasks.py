@@ -20,8 +20,9 @@ out/test-<backend>.log (test-slow: out/test-slow-<backend>.log), and ends with a
 backend (and out/test-summary.txt, test-slow: out/test-slow-summary.txt) that lists every
 failure and error with its first error line. The tensorflow backend runs with
 TF_ENABLE_ONEDNN_OPTS=0, and every backend with JAX's persistent compilation cache in
-out/jax-compilation-cache and XLA's CPU code generation at -O0 (see BACKEND_ENV), unless the
-caller set those variables. The exit status is non-zero when ruff or any backend fails.
+out/jax-compilation-cache, XLA's CPU code generation at -O0 and one thread per pytest worker
+(see BACKEND_ENV and THREAD_ENV), unless the caller set those variables. The exit status is
+non-zero when ruff or any backend fails.
 """
 
 import json
@@ -69,6 +70,12 @@ JAX_TEST_ENV = {"JAX_COMPILATION_CACHE_DIR": JAX_CACHE,
                 "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
                 "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0",
                 "XLA_FLAGS": "--xla_backend_optimization_level=0"}
+# One thread per pytest worker: the two workers already fill the two cores, and torch's
+# default of one intra-op thread per core made four threads contend for them (a torch subset
+# of the suite took 65.6 s with its default and 35.5 s with one thread; TensorFlow's 62.8 s
+# and 58.4 s). Set for every backend's run (each starts subprocesses of the others), and only
+# where `test` picks the workers (not with the caller's -n or -p no:xdist).
+THREAD_ENV = {"OMP_NUM_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1"}
 BACKEND_ENV = {"jax": JAX_TEST_ENV,
                "tensorflow": {"TF_ENABLE_ONEDNN_OPTS": "0", **JAX_TEST_ENV},
                "torch": JAX_TEST_ENV}
@@ -280,16 +287,17 @@ def test(pytest_args, name="test", lint=True):
             say("ruff found problems")
     # worksteal: a worker that runs out of tests takes some of the other's queue, so a few
     # long tests at the end of one queue do not leave the other core idle
-    workers = [] if wants_own_workers(pytest_args) else ["-n", "2", "--dist", "worksteal"]
+    own_workers = wants_own_workers(pytest_args)
+    workers = [] if own_workers else ["-n", "2", "--dist", "worksteal"]
     results = []
     for number, backend in enumerate(BACKENDS, 1):
         if interrupted:
             break
-        extra = {key: value for key, value in BACKEND_ENV.get(backend, {}).items()
-                 if key not in os.environ}
+        wanted = {**BACKEND_ENV.get(backend, {}), **({} if own_workers else THREAD_ENV)}
+        extra = {key: value for key, value in wanted.items() if key not in os.environ}
         env = dict(os.environ, KERAS_BACKEND=backend, PYTHONUNBUFFERED="1", **extra)
         shown_env = " ".join(f"{key}={rel(env[key]) if os.path.isabs(env[key]) else env[key]}"
-                             for key in ("KERAS_BACKEND", *BACKEND_ENV.get(backend, {})))
+                             for key in ("KERAS_BACKEND", *wanted))
         log_path = os.path.join(OUT, f"{name}-{backend}.log")
         say("", f"===== [{number}/{len(BACKENDS)}] {shown_env}   (log: {rel(log_path)}) =====")
         args = ["-p", "no:cacheprovider", *workers, *pytest_args]
