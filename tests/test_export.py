@@ -1,7 +1,7 @@
 """Export of a model with every layer: a TF SavedModel (TensorFlow backend), reloaded with
 ``tf.saved_model.load``, and ONNX (TensorFlow backend through tf2onnx, PyTorch backend through
-torch.onnx/onnxscript), run with onnxruntime. Skips, saying why, where a backend or package
-is missing."""
+torch.onnx/onnxscript, JAX through jax2onnx with a fixed batch size), run with onnxruntime.
+Skips, saying why, where a backend or package is missing."""
 
 import importlib.util
 
@@ -77,7 +77,13 @@ def _onnx_round_trip(model, x, path):
     import onnxruntime
 
     expected = np.asarray(keras.ops.convert_to_numpy(model.predict(x, verbose=0)))
-    model.export(str(path), format="onnx", verbose=False)
+    # The input signature given: on JAX, Keras (3.15) infers it only from a model that went
+    # through __call__, and predict runs its stateless_call ("never called"). With a fixed
+    # batch on JAX: jax2onnx (0.17) cannot export a reshape of a symbolic batch, which the
+    # engine's banks make (channels folded into the batch).
+    batch = x.shape[0] if BACKEND == "jax" else None
+    signature = [keras.InputSpec(shape=(batch, *x.shape[1:]), dtype="float32")]
+    model.export(str(path), format="onnx", verbose=False, input_signature=signature)
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     (name,) = [i.name for i in session.get_inputs()]
     np.testing.assert_allclose(session.run(None, {name: x})[0], expected, rtol=0,
