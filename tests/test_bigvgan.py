@@ -66,7 +66,7 @@ def run_ours(model, mel):
     """Our model's output as channels_first NumPy, from a channels_first mel.
 
     On JAX through ``predict_on_batch`` (one jitted program): run eagerly, JAX compiles each
-    of the generator's ~1000 ops for its shape, twice as long. The eager path is checked by
+    of the generator's ~1000 ops for its shape, 2-3x as long. The eager path is checked by
     the other tests (streaming compares the eager offline call)."""
     cf = model.data_format == "channels_first"
     x = mel if cf else np.transpose(mel, (0, 2, 1))
