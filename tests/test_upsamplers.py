@@ -10,7 +10,7 @@ from conftest import has_module, sampled_grid, to_backend, to_numpy
 from test_interpolate import assert_close
 
 import backends
-from upsample1d import convert
+from upsample1d import _backend, convert
 from upsample1d.initializers import ICNR
 from upsample1d.layers import (
     InterpolationUpsample1D,
@@ -142,6 +142,31 @@ def test_transposed_matches_keras_conv1d_transpose(data_format):
         if data_format == "channels_first":
             expected = np.swapaxes(expected, 1, 2)
         assert_close(to_numpy(layer(x)), expected, 1e-5)
+
+
+@pytest.mark.parametrize("data_format", FORMATS)
+def test_transposed_inference_follows_every_weight_change(data_format):
+    """In inference (no gradient recording) torch keeps the re-indexed kernel between calls
+    (_backend.derived_kernel): a kernel written by set_weights, or in place as an optimizer
+    does, must give the new output at once; calls in between give the same output."""
+    layer = TransposedConvUpsample1D(4, 2, data_format=data_format)
+    x = to_backend(signal(9, 3, data_format))
+    layer.build(x.shape)
+    rng = np.random.default_rng(1)
+
+    def expected():
+        kernel = to_numpy(layer.kernel).astype(np.float64)
+        return backends.load("numpy").conv_transpose_1d(
+            to_numpy(x).astype(np.float64), kernel, 2, data_format)
+
+    with _backend.inference():
+        first = to_numpy(layer(x))
+        np.testing.assert_array_equal(to_numpy(layer(x)), first)
+        assert_close(first, expected(), 1e-5)
+        layer.set_weights([rng.normal(size=layer.kernel.shape).astype("float32")])
+        assert_close(to_numpy(layer(x)), expected(), 1e-5)
+        layer.kernel.assign(layer.kernel * 2.0)
+        assert_close(to_numpy(layer(x)), expected(), 1e-5)
 
 
 @pytest.mark.parametrize("factor", [2, pytest.param(3, marks=pytest.mark.slow), 4,

@@ -30,7 +30,9 @@ Everything else in ``upsample1d`` is written once with ``keras.ops``. What is he
   :func:`constant_result` makes TorchDynamo run it for real and bake the result into the graph.
 - :func:`reshape` and :func:`transpose` (all): ``keras.ops`` first walks its arguments for
   symbolic tensors (a pytree traversal: more time than the reshape itself on torch); the
-  shuffle, which has ruled them out already, calls the active backend's own implementation
+  shuffle, which has ruled them out already, the engine's ``up_map_down`` (BigVGAN's
+  activations: 4 reshapes in each of 109 calls) and reshapes of weights call the active
+  backend's own implementation
   behind ``keras.ops`` (``keras.src.backend.<backend>.numpy``, a Keras internal: the one place
   the package imports from ``keras.src`` besides the torch device and
   :func:`autocast`, with ``keras.ops`` as the fallback if it moves;
@@ -52,6 +54,10 @@ Everything else in ``upsample1d`` is written once with ``keras.ops``. What is he
   (``jax.jit``, ``tf.function(jit_compile=True)``, ``torch.compile`` with a code object of
   its own per stream), and the mixed-precision scope of ``Layer.__call__`` for a layer's
   ``call`` run directly.
+- :func:`derived_kernel` (PyTorch): a kernel made from a layer's weights (the transposed
+  upsampler's re-indexed kernel) is remade on every eager torch call, tens of MB of copies for
+  a large layer; in torch inference it is kept until the weights change. JAX and TensorFlow
+  compile the making into their graphs.
 - :func:`as_tensor` is not a branch but the one place where NumPy input becomes a tensor with
   its bits kept (16-bit floats travel as int16, which Keras would otherwise round-trip through
   float32 on torch) and with a warning where the backend changes the dtype (JAX without x64
@@ -64,6 +70,7 @@ import contextlib
 import importlib
 import types
 import warnings
+import weakref
 
 import keras
 import numpy as np
@@ -252,6 +259,38 @@ def constant_result(function):
     import torch
 
     return torch.compiler.assume_constant_result(function)
+
+
+# --- kernels made from weights (torch inference) ---------------------------------------------
+
+_DERIVED = weakref.WeakKeyDictionary()  # layer -> ((weight, its version, dtype), kernel)
+
+
+def derived_kernel(layer, make, variable):
+    """``make()``, a conv kernel ``(K, C_in, C_out)`` made from ``variable`` alone (a
+    re-indexed kernel). Eager torch would remake it on every call, and for a large kernel
+    that is tens of MB copied each time (BigVGAN's first upsampler: 57 MB; then torch's conv
+    copies it again into its own layout). So on torch, outside gradient recording and
+    tracing (inference: Keras' ``predict``, a ``no_grad`` block), it is kept per ``layer``, in
+    the layout torch's conv reads, and remade when the variable is written (a new tensor, or
+    its version counter moves) or the compute dtype changes. JAX and TensorFlow compile the
+    making into their graph; torch recording gradients needs it in the graph too."""
+    if BACKEND != "torch":
+        return make()
+    import torch
+
+    if torch.is_grad_enabled() or compiling():
+        return make()
+    value = variable.value if isinstance(variable, keras.Variable) else variable
+    # the tensor itself is held (its memory cannot be reused by a new one), and its version
+    key = (value, value._version, layer.compute_dtype)
+    kept = _DERIVED.get(layer)
+    if kept is not None and kept[0][0] is value and kept[0][1:] == key[1:]:
+        return kept[1]
+    # Keras' torch conv reads kernel.permute(2, 1, 0): make that view contiguous
+    kernel = make().permute(2, 1, 0).contiguous().permute(2, 1, 0)
+    _DERIVED[layer] = (key, kernel)
+    return kernel
 
 
 # --- input conversion -----------------------------------------------------------------------

@@ -167,7 +167,7 @@ class DilatedConv1D(Layer):
         if self.bias is None:
             return y
         shape = (1, 1, -1) if self.data_format == "channels_last" else (1, -1, 1)
-        return y + ops.reshape(ops.cast(self.bias, y.dtype), shape)
+        return y + _backend.reshape(ops.cast(self.bias, y.dtype), shape)  # a weight: concrete
 
     def compute_output_shape(self, input_shape):
         shape = list(input_shape)

@@ -13,6 +13,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from upsample1d import _backend
 from upsample1d import _validation as check
 from upsample1d.layers._base import Layer, pin_channels
 from upsample1d.ops.alias_free import FILTERS, _activate
@@ -79,16 +80,23 @@ class Snake1D(Layer):
 
     def snake(self, x, data_format):
         """The activation on ``x`` laid out as ``data_format`` (the layer must be built)."""
+        return self.snake_function(x.dtype, data_format)(x)
+
+    def snake_function(self, dtype, data_format):
+        """The activation as a function of tensors of ``dtype`` laid out as ``data_format``,
+        its per-channel factors computed once (the layer must be built): for a caller that
+        applies it more than once per call (:class:`AliasFreeActivation1D`)."""
         shape = (1, 1, -1) if data_format == "channels_last" else (1, -1, 1)
-        alpha = ops.cast(self.alpha, x.dtype)
-        beta = alpha if self.beta is None else ops.cast(self.beta, x.dtype)
+        alpha = ops.cast(self.alpha, dtype)
+        beta = alpha if self.beta is None else ops.cast(self.beta, dtype)
         if self.alpha_logscale:
             alpha = ops.exp(alpha)
             beta = alpha if self.beta is None else ops.exp(beta)
-        largest = 65504.0 if keras.backend.standardize_dtype(x.dtype) == "float16" else 3e38
+        largest = 65504.0 if keras.backend.standardize_dtype(dtype) == "float16" else 3e38
         inverse = ops.clip(1.0 / (beta + EPSILON), -largest, largest)
-        alpha, inverse = ops.reshape(alpha, shape), ops.reshape(inverse, shape)
-        return x + inverse * ops.square(ops.sin(x * alpha))
+        # weights, never symbolic: the backend's reshape (_backend.reshape: no pytree walk)
+        alpha, inverse = _backend.reshape(alpha, shape), _backend.reshape(inverse, shape)
+        return lambda x: x + inverse * ops.square(ops.sin(x * alpha))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
@@ -227,11 +235,20 @@ class AliasFreeActivation1D(Layer):
             if self.activation.weights:  # per-channel weights: other channel counts refused
                 pin_channels(self, input_shape, self.data_format)
 
+    def _channels_first_activation(self, dtype):
+        """The activation as a function of a channels_first tensor of ``dtype``. A
+        :class:`Snake1D` is pointwise per channel, so it runs on that layout whatever its own,
+        as its function (its factors computed once, not at each of its uses in a call)."""
+        if isinstance(self.activation, Snake1D):
+            return self.activation.snake_function(dtype, "channels_first")
+        if self._layout == "channels_first":
+            return self.activation
+        return lambda x: ops.transpose(self.activation(ops.transpose(x, (0, 2, 1))),
+                                       (0, 2, 1))
+
     def _activate(self, x):
         """The activation on the high-rate signal ``x``, laid out channels_first."""
-        if self._layout == "channels_first":
-            return self.activation(x)
-        return ops.transpose(self.activation(ops.transpose(x, (0, 2, 1))), (0, 2, 1))
+        return self._channels_first_activation(x.dtype)(x)
 
     def call(self, inputs):
         check.floating(inputs.dtype, "AliasFreeActivation1D")
@@ -239,7 +256,8 @@ class AliasFreeActivation1D(Layer):
         if self.data_format == "channels_last":
             x = ops.transpose(x, (0, 2, 1))
         x = _activate(x, self.up, self.down, self.up_kernel_size, self.down_kernel_size,
-                      self.filter, self._activate, at_phases=self._pointwise)
+                      self.filter, self._channels_first_activation(x.dtype),
+                      at_phases=self._pointwise)
         return ops.transpose(x, (0, 2, 1)) if self.data_format == "channels_last" else x
 
     def compute_output_shape(self, input_shape):

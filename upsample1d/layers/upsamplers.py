@@ -235,8 +235,8 @@ class TransposedConvUpsample1D(_Upsampler):
             y = _backend.conv_transpose(inputs, self.kernel, self.factor, padding="same",
                                         data_format=self.data_format)
             return self._add_bias(y)
-        kernel = kernels._transposed_to_subpixel(self.kernel, self.factor, "DCR",
-                                                 self._geometry)
+        kernel = _backend.derived_kernel(self, lambda: kernels._transposed_to_subpixel(
+            self.kernel, self.factor, "DCR", self._geometry), self.kernel)
         y = _backend.conv(inputs, kernel, padding="same", data_format=self.data_format)
         return self._add_bias(depth_to_space(y, self.factor, self.data_format, "DCR"))
 

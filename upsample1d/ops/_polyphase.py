@@ -225,6 +225,13 @@ def _depthwise_bank(bank, channels):
     return np.broadcast_to(bank[:, None, :], (taps, channels, r))
 
 
+def _repeated_channels_bank(bank, channels):
+    """The depthwise kernel ``(taps, channels * r, 1)`` of a bank on ``r`` copies of each
+    channel: output channel ``c * r + i`` is phase ``i`` of channel ``c``."""
+    taps, r = bank.shape
+    return np.broadcast_to(bank[:, None, :], (taps, channels, r)).reshape(taps, channels * r, 1)
+
+
 def _conv_bank(bank):
     return bank[:, None, :]
 
@@ -335,45 +342,55 @@ def up_map_down(x, bank, pad_, phase_bank, steps, fn):
     ``steps = (before, after)`` steps that hold ``fn`` of ``v``'s first / last sample in every
     phase (what replicate padding of ``v`` puts there), computed from the first / last few
     input samples. Saves the shuffle and the padded copy of ``v``, forward and backward; the
-    same numbers as up, map, down to float rounding."""
-    bank_array = array(bank)
-    taps, r = bank_array.shape
+    same numbers as up, map, down to float rounding. Eager backends pay for every op called
+    (torch: 5-30 us each in Keras' dispatch), so this makes as few as it can: ``fn`` runs
+    twice (the phases, and ``v``'s two end samples together), and the reshapes of its
+    concrete tensors go to the backend directly (:func:`upsample1d._backend.reshape`)."""
+    taps, r = array(bank).shape
     left, right = pad_
     before, after = steps
     batch, channels = ops.shape(x)[:2]
     time = x.shape[2]
-    # The edges, read once: they make the replicate padding and v's first and last sample.
-    head, tail = x[:, :, :taps], x[:, :, time - taps:]
-    head = ops.concatenate([ops.repeat(head[:, :, :1], left, axis=2), head], axis=2)
-    tail = ops.concatenate([tail, ops.repeat(tail[:, :, -1:], right, axis=2)], axis=2)
-    x = ops.concatenate([head[:, :, :left], x, tail[:, :, taps:]], axis=2)
+    parts = [x]  # the replicate padding: the edge samples broadcast
+    if left:
+        parts.insert(0, ops.broadcast_to(x[:, :, :1], (batch, channels, left)))
+    if right:
+        parts.append(ops.broadcast_to(x[:, :, time - 1:], (batch, channels, right)))
+    x = ops.concatenate(parts, axis=2) if len(parts) > 1 else x
     ends = constant(layout(_bank_ends, bank), x.dtype, like=x)
-    # einsum, not matmul: Keras' torch matmul returns float32 for float64 inputs
-    first = fn(ops.einsum("bct,te->bce", head[:, :, :taps], ends[:, :1]))  # (B, C, 1)
-    last = fn(ops.einsum("bct,te->bce", tail[:, :, -taps:], ends[:, 1:]))
+    # v's first and last sample: phase 0 on the first taps samples, phase r-1 on the last
+    # (the padded x has time + taps - 1; einsum, not matmul: Keras' torch matmul returns
+    # float32 for float64 inputs)
+    x_ends = ops.stack([x[:, :, :taps], x[:, :, time - 1:]], axis=2)
+    v_ends = fn(ops.einsum("bcet,te->bce", x_ends, ends))  # (B, C, 2)
     if _backend.DEPTHWISE_BANKS:  # phases (B, C, r, T) from one depthwise conv
-        kernel = constant(layout(_depthwise_bank, bank, channels), x.dtype, like=x)
-        phases = ops.depthwise_conv(x, kernel, padding="valid", data_format="channels_first")
-        phases = ops.reshape(fn(ops.reshape(phases, (batch, channels, r * time))),
+        # on r copies of each channel, not with a channel multiplier of r: the same
+        # multiply-adds, which torch's CPU runs faster this way at r = 2 (BigVGAN: the whole
+        # generator 5-8% faster; benchmarks/README.md, the vocoder rows)
+        kernel = constant(layout(_repeated_channels_bank, bank, channels), x.dtype, like=x)
+        phases = ops.depthwise_conv(ops.repeat(x, r, axis=1), kernel, padding="valid",
+                                    data_format="channels_first")
+        phases = _backend.reshape(fn(_backend.reshape(phases, (batch, channels, r * time))),
                              (batch, channels, r, time))
-        edges = [ops.broadcast_to(ops.expand_dims(end, 2), (batch, channels, r, count))
-                 for end, count in ((first, before), (last, after))]
-        phases = ops.concatenate([edges[0], phases, edges[1]], axis=3)
+        v_ends = _backend.reshape(v_ends, (batch, channels, 1, 2))
+        edges = [ops.broadcast_to(v_ends[..., :1], (batch, channels, r, before)), phases,
+                 ops.broadcast_to(v_ends[..., 1:], (batch, channels, r, after))]
         kernel = constant(layout(_depthwise_phase_decimator, phase_bank, channels), x.dtype,
                           like=x)
-        y = ops.depthwise_conv(phases, kernel, padding="valid", data_format="channels_first")
-        return ops.reshape(y, (batch, channels, time))
+        y = ops.depthwise_conv(ops.concatenate(edges, axis=3), kernel, padding="valid",
+                               data_format="channels_first")
+        return _backend.reshape(y, (batch, channels, time))
     # phases (B*C, T, r): channels folded into the batch, one single-channel conv
-    x = ops.reshape(x, (batch * channels, time + taps - 1, 1))
+    x = _backend.reshape(x, (batch * channels, time + taps - 1, 1))
     phases = ops.conv(x, constant(layout(_conv_bank, bank), x.dtype, like=x), padding="valid")
-    phases = ops.reshape(fn(ops.reshape(phases, (batch, channels, time * r))),
+    phases = _backend.reshape(fn(_backend.reshape(phases, (batch, channels, time * r))),
                          (batch * channels, time, r))
-    edges = [ops.broadcast_to(ops.reshape(end, (batch * channels, 1, 1)),
-                              (batch * channels, count, r))
-             for end, count in ((first, before), (last, after))]
-    phases = ops.concatenate([edges[0], phases, edges[1]], axis=1)
+    v_ends = _backend.reshape(v_ends, (batch * channels, 1, 2))
+    edges = [ops.broadcast_to(v_ends[..., :1], (batch * channels, before, r)), phases,
+             ops.broadcast_to(v_ends[..., 1:], (batch * channels, after, r))]
     kernel = constant(layout(_phase_decimator_kernel, phase_bank), x.dtype, like=x)
-    return ops.reshape(ops.conv(phases, kernel, padding="valid"), (batch, channels, time))
+    y = ops.conv(ops.concatenate(edges, axis=1), kernel, padding="valid")
+    return _backend.reshape(y, (batch, channels, time))
 
 
 def _phase_decimator_kernel(phase_bank):
