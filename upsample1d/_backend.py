@@ -267,10 +267,11 @@ _DERIVED = weakref.WeakKeyDictionary()  # layer -> ((weight, its version, dtype)
 
 
 def derived_kernel(layer, make, variable):
-    """``make()``, a conv kernel ``(K, C_in, C_out)`` made from ``variable`` alone (a
-    re-indexed kernel). Eager torch would remake it on every call, and for a large kernel
-    that is tens of MB copied each time (BigVGAN's first upsampler: 57 MB; then torch's conv
-    copies it again into its own layout). So on torch, outside gradient recording and
+    """``make()``, a kernel made from ``variable`` alone for ``keras.ops.conv`` or
+    ``conv_transpose`` (a re-indexed kernel, or the weight in the compute dtype). Eager
+    torch would remake it on every call, and for a large kernel that is tens of MB copied
+    each time (BigVGAN's first upsampler: 57 MB; then torch's conv copies it again into its
+    own layout). So on torch, outside gradient recording and
     tracing (inference: Keras' ``predict``, a ``no_grad`` block), it is kept per ``layer``, in
     the layout torch's conv reads, and remade when the variable is written (a new tensor, or
     its version counter moves) or the compute dtype changes. JAX and TensorFlow compile the
@@ -287,7 +288,7 @@ def derived_kernel(layer, make, variable):
     kept = _DERIVED.get(layer)
     if kept is not None and kept[0][0] is value and kept[0][1:] == key[1:]:
         return kept[1]
-    # Keras' torch conv reads kernel.permute(2, 1, 0): make that view contiguous
+    # Keras' torch conv and conv_transpose read kernel.permute(2, 1, 0): make it contiguous
     kernel = make().permute(2, 1, 0).contiguous().permute(2, 1, 0)
     _DERIVED[layer] = (key, kernel)
     return kernel

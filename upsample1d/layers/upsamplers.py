@@ -232,7 +232,9 @@ class TransposedConvUpsample1D(_Upsampler):
 
     def _resample(self, inputs):
         if self.implementation == "native":
-            y = _backend.conv_transpose(inputs, self.kernel, self.factor, padding="same",
+            kernel = _backend.derived_kernel(
+                self, lambda: ops.cast(self.kernel, self.compute_dtype), self.kernel)
+            y = _backend.conv_transpose(inputs, kernel, self.factor, padding="same",
                                         data_format=self.data_format)
             return self._add_bias(y)
         kernel = _backend.derived_kernel(self, lambda: kernels._transposed_to_subpixel(
