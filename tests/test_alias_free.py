@@ -9,6 +9,8 @@ with an unknown time axis, serialization, one compiler, mixed precision, the ali
 measurement and the argument errors.
 """
 
+from unittest import mock
+
 import keras
 import numpy as np
 import pytest
@@ -25,6 +27,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import backends
+import upsample1d.ops._polyphase as engine
 from upsample1d import artifacts
 from upsample1d.layers import AliasFreeActivation1D, Snake1D
 from upsample1d.ops import (
@@ -228,14 +231,16 @@ def _numpy_activation(name, layer):
 @given(name=st.sampled_from(("snake", "snakebeta", "tanh")), ratio=st.integers(1, 4),
        kernels=st.tuples(st.integers(1, 20), st.integers(1, 20)), time=st.integers(1, 24),
        filter_=st.sampled_from(("alias_free_torch", "sinc_bank")),
-       data_format=st.sampled_from(FORMATS))
+       data_format=st.sampled_from(FORMATS), channel_copies=st.booleans())
 def test_activation_equals_a_direct_reference_at_every_length(name, ratio, kernels, time,
-                                                              filter_, data_format):
+                                                              filter_, data_format,
+                                                              channel_copies):
     """With up == down the layer runs the activation on the upsampler's phases and
     decimates them as they are (the engine's up_map_down), except for lengths too short for
     it: either way, the numbers of a direct NumPy reference (backends/numpy.py: every output
     a sum over the edge-extended input, then the activation, then the decimator's sum), for
-    both filter designs, every length, both data formats."""
+    both filter designs, every length, both data formats, and on torch both forms of the
+    upsampling bank (on copies of each channel, or with a channel multiplier)."""
     up_kernel, down_kernel = kernels
     if filter_ == "alias_free_torch" and up_kernel <= ratio:
         up_kernel += ratio
@@ -248,7 +253,10 @@ def test_activation_equals_a_direct_reference_at_every_length(name, ratio, kerne
     expected = backends.load("numpy").alias_free_activation_1d(
         x, _numpy_activation(name, layer), ratio, ratio, up_kernel, down_kernel, filter_,
         data_format)
-    assert relative_error(to_numpy(layer(to_backend(x))), expected) <= 2e-6
+    limit = engine._REPEATED_CHANNELS_LIMIT if channel_copies else 0
+    with mock.patch.object(engine, "_REPEATED_CHANNELS_LIMIT", limit):
+        got = to_numpy(layer(to_backend(x)))
+    assert relative_error(got, expected) <= 2e-6
 
 
 def test_activation_at_the_phases_is_taken_for_bigvgan_shapes():

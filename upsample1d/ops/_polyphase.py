@@ -225,6 +225,9 @@ def _depthwise_bank(bank, channels):
     return np.broadcast_to(bank[:, None, :], (taps, channels, r))
 
 
+_REPEATED_CHANNELS_LIMIT = 2**23  # samples of the copies (32 MB in float32)
+
+
 def _repeated_channels_bank(bank, channels):
     """The depthwise kernel ``(taps, channels * r, 1)`` of a bank on ``r`` copies of each
     channel: output channel ``c * r + i`` is phase ``i`` of channel ``c``."""
@@ -364,12 +367,16 @@ def up_map_down(x, bank, pad_, phase_bank, steps, fn):
     x_ends = ops.stack([x[:, :, :taps], x[:, :, time - 1:]], axis=2)
     v_ends = fn(ops.einsum("bcet,te->bce", x_ends, ends))  # (B, C, 2)
     if _backend.DEPTHWISE_BANKS:  # phases (B, C, r, T) from one depthwise conv
-        # on r copies of each channel, not with a channel multiplier of r: the same
-        # multiply-adds, which torch's CPU runs faster this way at r = 2 (BigVGAN: the whole
-        # generator 5-8% faster; benchmarks/README.md, the vocoder rows)
-        kernel = constant(layout(_repeated_channels_bank, bank, channels), x.dtype, like=x)
-        phases = ops.depthwise_conv(ops.repeat(x, r, axis=1), kernel, padding="valid",
-                                    data_format="channels_first")
+        # Two forms of the same multiply-adds, measured on torch's CPU (in-process A/B): on r
+        # copies of each channel (multiplier 1) for a small input (BigVGAN at batch 1: the
+        # generator 5-8% faster), with a channel multiplier of r for a large one, where the
+        # copies' memory traffic costs more (8x256x8192: 10-20% faster).
+        if r * batch * channels * (time + taps - 1) <= _REPEATED_CHANNELS_LIMIT:
+            kernel = constant(layout(_repeated_channels_bank, bank, channels), x.dtype, like=x)
+            x = ops.repeat(x, r, axis=1)
+        else:
+            kernel = constant(layout(_depthwise_bank, bank, channels), x.dtype, like=x)
+        phases = ops.depthwise_conv(x, kernel, padding="valid", data_format="channels_first")
         phases = _backend.reshape(fn(_backend.reshape(phases, (batch, channels, r * time))),
                              (batch, channels, r, time))
         v_ends = _backend.reshape(v_ends, (batch, channels, 1, 2))
