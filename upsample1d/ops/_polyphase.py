@@ -328,12 +328,6 @@ def down(x, prototype, left, r, edge, data_format):
 
 # --- up, a pointwise map, down: at the phases -----------------------------------------------
 
-def _bank_ends(bank):
-    """The first and last phase of a bank, ``(taps, 2)``: they make ``v``'s first and last
-    sample."""
-    return np.stack([bank[:, 0], bank[:, -1]], axis=1)
-
-
 def up_map_down(x, bank, pad_, phase_bank, steps, fn):
     """``down(fn(up(x)))`` by one ratio ``r``, both with replicated edges, for channels_first
     ``x`` with at least ``taps`` samples, never interleaving the high-rate signal ``v``.
@@ -342,13 +336,13 @@ def up_map_down(x, bank, pad_, phase_bank, steps, fn):
     ``r`` phases at the input rate; ``fn`` (pointwise, per channel, on a channels_first
     ``(B, C, N)`` tensor) runs on them; ``phase_bank`` (a design, ``(taps_d, r)``,
     :func:`upsample1d.filters.phase_decimator`) reads them as they are, extended by
-    ``steps = (before, after)`` steps that hold ``fn`` of ``v``'s first / last sample in every
-    phase (what replicate padding of ``v`` puts there), computed from the first / last few
-    input samples. Saves the shuffle and the padded copy of ``v``, forward and backward; the
-    same numbers as up, map, down to float rounding. Eager backends pay for every op called
-    (torch: 5-30 us each in Keras' dispatch), so this makes as few as it can: ``fn`` runs
-    twice (the phases, and ``v``'s two end samples together), and the reshapes of its
-    concrete tensors go to the backend directly (:func:`upsample1d._backend.reshape`)."""
+    ``steps = (before, after)`` steps that hold ``fn`` of ``v``'s first / last sample (phase
+    0 at the first step, phase ``r - 1`` at the last) in every phase: what replicate padding
+    of ``v`` puts there. Saves the shuffle and the padded copy of ``v``, forward and
+    backward; the same numbers as up, map, down to float rounding. Eager backends pay for
+    every op called (torch: 5-30 us each in Keras' dispatch), so this makes few: ``fn``
+    runs once, the edge values are slices, and the reshapes of its concrete tensors go to
+    the backend directly (:func:`upsample1d._backend.reshape`)."""
     taps, r = array(bank).shape
     left, right = pad_
     before, after = steps
@@ -360,12 +354,6 @@ def up_map_down(x, bank, pad_, phase_bank, steps, fn):
     if right:
         parts.append(ops.broadcast_to(x[:, :, time - 1:], (batch, channels, right)))
     x = ops.concatenate(parts, axis=2) if len(parts) > 1 else x
-    ends = constant(layout(_bank_ends, bank), x.dtype, like=x)
-    # v's first and last sample: phase 0 on the first taps samples, phase r-1 on the last
-    # (the padded x has time + taps - 1; einsum, not matmul: Keras' torch matmul returns
-    # float32 for float64 inputs)
-    x_ends = ops.stack([x[:, :, :taps], x[:, :, time - 1:]], axis=2)
-    v_ends = fn(ops.einsum("bcet,te->bce", x_ends, ends))  # (B, C, 2)
     if _backend.DEPTHWISE_BANKS:  # phases (B, C, r, T) from one depthwise conv
         # Two forms of the same multiply-adds, measured on torch's CPU (in-process A/B): on r
         # copies of each channel (multiplier 1) for a small input (BigVGAN at batch 1: the
@@ -378,10 +366,10 @@ def up_map_down(x, bank, pad_, phase_bank, steps, fn):
             kernel = constant(layout(_depthwise_bank, bank, channels), x.dtype, like=x)
         phases = ops.depthwise_conv(x, kernel, padding="valid", data_format="channels_first")
         phases = _backend.reshape(fn(_backend.reshape(phases, (batch, channels, r * time))),
-                             (batch, channels, r, time))
-        v_ends = _backend.reshape(v_ends, (batch, channels, 1, 2))
-        edges = [ops.broadcast_to(v_ends[..., :1], (batch, channels, r, before)), phases,
-                 ops.broadcast_to(v_ends[..., 1:], (batch, channels, r, after))]
+                                  (batch, channels, r, time))
+        shape = (batch, channels, r)
+        edges = [ops.broadcast_to(phases[:, :, :1, :1], (*shape, before)), phases,
+                 ops.broadcast_to(phases[:, :, r - 1:, time - 1:], (*shape, after))]
         kernel = constant(layout(_depthwise_phase_decimator, phase_bank, channels), x.dtype,
                           like=x)
         y = ops.depthwise_conv(ops.concatenate(edges, axis=3), kernel, padding="valid",
@@ -391,10 +379,9 @@ def up_map_down(x, bank, pad_, phase_bank, steps, fn):
     x = _backend.reshape(x, (batch * channels, time + taps - 1, 1))
     phases = ops.conv(x, constant(layout(_conv_bank, bank), x.dtype, like=x), padding="valid")
     phases = _backend.reshape(fn(_backend.reshape(phases, (batch, channels, time * r))),
-                         (batch * channels, time, r))
-    v_ends = _backend.reshape(v_ends, (batch * channels, 1, 2))
-    edges = [ops.broadcast_to(v_ends[..., :1], (batch * channels, before, r)), phases,
-             ops.broadcast_to(v_ends[..., 1:], (batch * channels, after, r))]
+                              (batch * channels, time, r))
+    edges = [ops.broadcast_to(phases[:, :1, :1], (batch * channels, before, r)), phases,
+             ops.broadcast_to(phases[:, time - 1:, r - 1:], (batch * channels, after, r))]
     kernel = constant(layout(_phase_decimator_kernel, phase_bank), x.dtype, like=x)
     y = ops.conv(ops.concatenate(edges, axis=1), kernel, padding="valid")
     return _backend.reshape(y, (batch, channels, time))
