@@ -30,9 +30,8 @@ Everything else in ``upsample1d`` is written once with ``keras.ops``. What is he
   :func:`constant_result` makes TorchDynamo run it for real and bake the result into the graph.
 - :func:`reshape` and :func:`transpose` (all): ``keras.ops`` first walks its arguments for
   symbolic tensors (a pytree traversal: more time than the reshape itself on torch); the
-  shuffle, which has ruled them out already, the engine's ``up_map_down`` (BigVGAN's
-  activations: 4 reshapes in each of 109 calls) and reshapes of weights call the active
-  backend's own implementation
+  shuffle, which has ruled them out already, the engine's ``up_map_down`` (109 calls in a
+  BigVGAN forward pass) and reshapes of weights call the active backend's own implementation
   behind ``keras.ops`` (``keras.src.backend.<backend>.numpy``, a Keras internal: the one place
   the package imports from ``keras.src`` besides the torch device and
   :func:`autocast`, with ``keras.ops`` as the fallback if it moves;
@@ -271,11 +270,11 @@ def derived_kernel(layer, make, variable):
     ``conv_transpose`` (a re-indexed kernel, or the weight in the compute dtype). Eager
     torch would remake it on every call, and for a large kernel that is tens of MB copied
     each time (BigVGAN's first upsampler: 57 MB; then torch's conv copies it again into its
-    own layout). So on torch, outside gradient recording and
-    tracing (inference: Keras' ``predict``, a ``no_grad`` block), it is kept per ``layer``, in
-    the layout torch's conv reads, and remade when the variable is written (a new tensor, or
-    its version counter moves) or the compute dtype changes. JAX and TensorFlow compile the
-    making into their graph; torch recording gradients needs it in the graph too."""
+    own layout). So on torch, outside gradient recording and tracing (inference: Keras'
+    ``predict``, a ``no_grad`` block), it is kept per ``layer``, in the layout torch's conv
+    reads, and remade when the variable is written (a new tensor, or its version counter
+    moves) or the compute dtype changes. JAX and TensorFlow compile the making into their
+    graph; torch recording gradients needs it in the graph too."""
     if BACKEND != "torch":
         return make()
     import torch
