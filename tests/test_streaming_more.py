@@ -20,6 +20,7 @@ from benchmarks.streaming_cases import (
     run_stream,
     to_numpy,
 )
+from upsample1d import _backend
 from upsample1d.layers import SubpixelConv1D
 from upsample1d.models import autoencoder, demucs_like
 from upsample1d.streaming import NotStreamableError, Stream
@@ -105,12 +106,17 @@ def test_compiled_step_compiles_once_per_chunk_length(name, monkeypatch):
     compiled = stream.compiled_step(**options)
     compiled_calls, inner = [], compiled.compiled
     compiled.compiled = lambda *a: (compiled_calls.append(1), inner(*a))[1]  # outside
-    x = np.random.default_rng(1).normal(size=(1, stream.hop * 40, 1)).astype("float32")
-    sizes = [stream.hop] * 20 + [stream.hop * 4] * 5
+    unguarded, skipping = [], _backend.skipping_guards  # steady calls: the short guards
+    monkeypatch.setattr(_backend, "skipping_guards", lambda: (unguarded.append(1),
+                                                              skipping())[1])
+    x = np.random.default_rng(1).normal(size=(1, stream.hop * 55, 1)).astype("float32")
+    # then alternating: each length's graph picked by the guards that tell them apart
+    sizes = [stream.hop] * 20 + [stream.hop * 4] * 5 + [stream.hop, stream.hop * 4] * 3
     streamed, _ = run_stream(stream, x, sizes, step=compiled)
     assert relative_error(streamed, to_numpy(model(x))) <= TOLERANCE
     assert len(compiled.steady) == 2  # the two chunk lengths reached a steady state
     assert 0 < len(compiled_calls) < len(sizes)  # the rest ran eagerly, warming up
+    assert 0 < len(unguarded) < len(compiled_calls)  # the third in a row on
     if BACKEND != "torch":  # one trace per chunk length (torch replays the append)
         assert len(calls) - (len(sizes) - len(compiled_calls)) == 2
 

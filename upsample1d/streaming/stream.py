@@ -153,8 +153,10 @@ class Stream:
         """:meth:`step`, compiled with the backend's compiler (``jax.jit``,
         ``tf.function(jit_compile=True)``, ``torch.compile``; ``options`` go to it) once the
         state's shapes stop changing: the first steps, while the histories fill, run
-        eagerly, so each chunk length compiles once. (``jax.jit(stream.step)`` works too,
-        tracing once per state shape.)"""
+        eagerly, so each chunk length compiles once. On torch, once a chunk length's graph
+        was chosen with every guard, later calls check only the guards that tell its graphs
+        apart (shapes, dtype, device and grad mode are checked here). (``jax.jit(stream.step)``
+        works too, tracing once per state shape.)"""
         return _SteadyStep(self.step, _backend.compile_step(self.step, **options))
 
     # --- internals --------------------------------------------------------------------------
@@ -320,25 +322,42 @@ class Stream:
 
 class _SteadyStep:
     """``step`` run eagerly until a step leaves the state's shapes as they were (from then
-    on they never change for that chunk shape), then ``compiled``."""
+    on they never change for that chunk shape), then ``compiled``. From the third compiled
+    call in a row with one signature on (the state then comes from that graph itself, with
+    its strides), only the guards that tell its graphs apart are checked
+    (:func:`upsample1d._backend.skipping_guards`; the signature holds shapes, dtypes, device
+    and grad mode); should the compiler still want another graph, the call is made again
+    with every guard."""
 
     def __init__(self, step, compiled):
         self.step, self.compiled, self.steady = step, compiled, set()
+        self.last, self.in_a_row = None, 0
 
     def __call__(self, x, state):
         signature = _signature(x, state)
-        if signature in self.steady:
-            return self.compiled(x, state)
-        y, new_state = self.step(x, state)
-        if _signature(x, new_state) == signature:
-            self.steady.add(signature)
-        return y, new_state
+        if signature not in self.steady:
+            self.last, self.in_a_row = None, 0
+            y, new_state = self.step(x, state)
+            if _signature(x, new_state) == signature:
+                self.steady.add(signature)
+            return y, new_state
+        self.in_a_row = self.in_a_row + 1 if signature == self.last else 1
+        self.last = signature
+        if self.in_a_row > 2:
+            try:
+                with _backend.skipping_guards():
+                    return self.compiled(x, state)
+            except RuntimeError as error:
+                if not _backend.refused_without_guards(error):
+                    raise
+                self.in_a_row = 1
+        return self.compiled(x, state)
 
 
 def _signature(x, state):
     shapes = tuple(sorted((key, tuple(value.shape) if value is not None else None)
                           for key, value in state.items()))
-    return tuple(x.shape), str(x.dtype), shapes
+    return tuple(x.shape), str(x.dtype), shapes, _backend.guarded_context(x)
 
 
 def _cast(x, dtype):
