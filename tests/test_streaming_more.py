@@ -110,7 +110,7 @@ def test_compiled_step_compiles_once_per_chunk_length(name, monkeypatch):
     monkeypatch.setattr(_backend, "skipping_guards", lambda: (unguarded.append(1),
                                                               skipping())[1])
     x = np.random.default_rng(1).normal(size=(1, stream.hop * 55, 1)).astype("float32")
-    # then alternating: each length's graph picked by the guards that tell them apart
+    # then alternating: all guards on every call (the short ones wait for 3 in a row)
     sizes = [stream.hop] * 20 + [stream.hop * 4] * 5 + [stream.hop, stream.hop * 4] * 3
     streamed, _ = run_stream(stream, x, sizes, step=compiled)
     assert relative_error(streamed, to_numpy(model(x))) <= TOLERANCE

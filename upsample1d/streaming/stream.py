@@ -153,10 +153,10 @@ class Stream:
         """:meth:`step`, compiled with the backend's compiler (``jax.jit``,
         ``tf.function(jit_compile=True)``, ``torch.compile``; ``options`` go to it) once the
         state's shapes stop changing: the first steps, while the histories fill, run
-        eagerly, so each chunk length compiles once. On torch, once a chunk length's graph
-        was chosen with every guard, later calls check only the guards that tell its graphs
-        apart (shapes, dtype, device and grad mode are checked here). (``jax.jit(stream.step)``
-        works too, tracing once per state shape.)"""
+        eagerly, so each chunk length compiles once. On torch, from the third compiled call
+        in a row with one chunk length on, only the guards that tell its graphs apart are
+        checked (shapes, dtype, device and grad mode are checked here).
+        (``jax.jit(stream.step)`` works too, tracing once per state shape.)"""
         return _SteadyStep(self.step, _backend.compile_step(self.step, **options))
 
     # --- internals --------------------------------------------------------------------------
