@@ -232,7 +232,7 @@ def _repeated_channels_bank(bank, channels):
     """The depthwise kernel ``(taps, channels * r, 1)`` of a bank on ``r`` copies of each
     channel: output channel ``c * r + i`` is phase ``i`` of channel ``c``."""
     taps, r = bank.shape
-    return np.broadcast_to(bank[:, None, :], (taps, channels, r)).reshape(taps, channels * r, 1)
+    return _depthwise_bank(bank, channels).reshape(taps, channels * r, 1)
 
 
 def _conv_bank(bank):
