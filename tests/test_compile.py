@@ -388,3 +388,35 @@ def test_a_callers_filter_compiles_to_the_eager_numbers():
         np.testing.assert_allclose(keras.ops.convert_to_numpy(compiled(x)), expected,
                                    rtol=1e-6, err_msg=name)
         assert np.abs(expected).max() > 1
+
+
+def test_torch_compile_recompiles_only_for_new_lengths():
+    """A compiled model called on lengths it has seen runs the graph made for each; the
+    package's own caches (shuffle plans, checked arguments) are not read or written while
+    TorchDynamo traces: it guards on their length, so each new entry used to fail the guards
+    of every earlier graph (lengths 8, 16, 8 made three graphs)."""
+    if BACKEND != "torch":
+        pytest.skip("TorchDynamo: torch backend only")
+    import torch
+    from torch._dynamo.utils import counters
+
+    from upsample1d.layers import AliasFreeActivation1D, Snake1D
+
+    inputs = keras.Input((None, 4))
+    x = inputs
+    for layer in [Subpixel1D(2), SubpixelConv1D(4, 2), TransposedConvUpsample1D(4, 2),
+                  InterpolationUpsample1D(4, 2, "sinc"), Upsample1D(4, 2, "linear"),
+                  AliasFreeActivation1D(Snake1D()), Downsample1D(4, 2, "sinc"),
+                  SpaceToDepthConv1D(4, 2), SpaceToDepth1D(2)]:
+        x = layer(x)
+    model = keras.Model(inputs, x)
+    torch._dynamo.reset()
+    counters.clear()
+    compiled = torch.compile(model, backend="eager", dynamic=False)
+    graphs = []
+    for time in (16, 32, 16, 32, 64, 16, 32):
+        x = torch.randn(1, time, 4)
+        np.testing.assert_allclose(compiled(x).detach().numpy(), model(x).detach().numpy(),
+                                   rtol=1e-6, atol=1e-6)
+        graphs.append(counters["stats"]["unique_graphs"])
+    assert graphs == [1, 2, 2, 2, 3, 3, 3], graphs

@@ -98,12 +98,14 @@ if BACKEND == "torch":
 
 def compiling():
     """Whether TorchDynamo is tracing (torch.compile, torch.export): it traces NumPy code but
-    not NumPy attributes such as ``flags``."""
-    if BACKEND != "torch":
-        return False
-    import torch
+    not NumPy attributes such as ``flags``, and it guards on every module-level cache the
+    traced code reads or writes (a cache written while tracing changes its length, which
+    fails the guard of every graph made before: a recompile per new entry)."""
+    return False
 
-    return torch.compiler.is_compiling()
+
+if BACKEND == "torch":
+    compiling = torch.compiler.is_compiling  # noqa: F811 - one call on the hot paths
 
 
 def _torch_device_name(name):

@@ -104,11 +104,13 @@ def _cached_plan(x, r, data_format, mode, inverse):
     """``(inner_shape, axes, out_shape, as_ints)`` for ``x``: :func:`_plan` for its static
     shape, checked and kept per (shape, dtype, arguments); sizes unknown while tracing (a TF
     graph with ``None`` time, torch's symbolic sizes) are read at run time, every time."""
-    try:
-        key = (tuple(x.shape), x.dtype, r, data_format, mode, inverse)
-        plan = _PLANS.get(key)
-    except TypeError:  # unhashable symbolic sizes
-        key = plan = None
+    key = plan = None
+    if not _backend.compiling():  # TorchDynamo would guard on the cache (_backend.compiling)
+        try:
+            key = (tuple(x.shape), x.dtype, r, data_format, mode, inverse)
+            plan = _PLANS.get(key)
+        except TypeError:  # unhashable symbolic sizes
+            key = None
     if plan is not None:
         return plan
     shuffled_shape(x.shape, r, data_format, inverse)  # static sizes: a clear error here
@@ -179,7 +181,8 @@ def _arguments(block_size, data_format, mode):
         pass
     arguments = (check.positive_int(block_size, "block_size"), check.data_format(data_format),
                  check.mode(mode))
-    if data_format is not None:  # None follows keras.config, which may change
+    # None follows keras.config, which may change; TorchDynamo would guard on a write
+    if data_format is not None and not _backend.compiling():
         _ARGUMENTS.put(key, arguments)
     return arguments
 
