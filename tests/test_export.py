@@ -117,3 +117,35 @@ def test_onnx_transposing_shuffles_and_filters(tmp_path):
     model = keras.Model(inputs, keras.layers.Concatenate()([crd, first, linear, sinc]))
     x = np.random.default_rng(1).normal(size=(2, 32, 4)).astype(np.float32)
     _onnx_round_trip(model, x, tmp_path / "model.onnx")
+
+
+LITERT_NEEDS = {"tensorflow": ["ai_edge_litert"], "torch": ["ai_edge_litert", "litert_torch"]}
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings(  # torch.export's own pytree deprecation (litert-torch)
+    r"ignore:`isinstance\(treespec, LeafSpec\)` is deprecated:FutureWarning")
+def test_litert_every_layer(model_and_data, tmp_path):
+    """LiteRT (``.tflite``) of a model with every layer, run with ai-edge-litert's
+    interpreter: TensorFlow's converter, or litert-torch on torch."""
+    if BACKEND not in LITERT_NEEDS:
+        pytest.skip(f"Keras exports LiteRT from TensorFlow and torch, not {BACKEND}")
+    missing = [m for m in LITERT_NEEDS[BACKEND] if importlib.util.find_spec(m) is None]
+    if missing:
+        pytest.skip(f"LiteRT export on {BACKEND} needs {', '.join(missing)} (pip install "
+                    f"{' '.join(m.replace('_', '-') for m in missing)})")
+    from ai_edge_litert.interpreter import Interpreter
+
+    _, x, _ = model_and_data
+    model = every_layer_model(length=32)
+    expected = np.asarray(keras.ops.convert_to_numpy(model.predict(x, verbose=0)))
+    path = tmp_path / "model.tflite"
+    signature = [keras.InputSpec(shape=x.shape, dtype="float32")]  # LiteRT: a fixed batch
+    model.export(str(path), format="litert", verbose=False, input_signature=signature)
+    interpreter = Interpreter(model_path=str(path))
+    interpreter.allocate_tensors()
+    (given,), (output,) = interpreter.get_input_details(), interpreter.get_output_details()
+    interpreter.set_tensor(given["index"], x)
+    interpreter.invoke()
+    np.testing.assert_allclose(interpreter.get_tensor(output["index"]), expected, rtol=0,
+                               atol=TOLERANCE)

@@ -243,8 +243,9 @@ def tensor(array, dtype, like, kept=False):
         import torch
 
         # TorchDynamo traces NumPy code as tensors, which torch.tensor would warn about
-        # copying; eagerly, a copy (torch.as_tensor warns on read-only arrays).
-        convert = torch.as_tensor if compiling() else torch.tensor
+        # copying; eagerly and in a non-strict torch.export (litert-torch's), which run
+        # NumPy for real, a copy (torch.as_tensor warns on read-only arrays).
+        convert = torch.as_tensor if torch.compiler.is_dynamo_compiling() else torch.tensor
         outside = kept and torch.is_inference_mode_enabled()
         with torch.inference_mode(False) if outside else _NULL_SCOPE:
             return convert(array, dtype=getattr(torch, keras.backend.standardize_dtype(dtype)),

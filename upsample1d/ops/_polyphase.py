@@ -47,7 +47,8 @@ from upsample1d.ops.shuffle import depth_to_space, space_to_depth
 
 EDGES = check.EDGES
 
-_ARRAYS = Cache(256)  # design -> its read-only NumPy array
+_ARRAYS = Cache(256)  # design (or design, dtype) -> its read-only NumPy array
+_NUMPY_FLOATS = ("float16", "float32", "float64")  # bfloat16 is not a NumPy dtype
 _TENSORS = Cache(512)  # (design, dtype, device) -> the array as a tensor
 
 
@@ -64,16 +65,22 @@ def _is_design(source):
 
 
 @_backend.constant_result
-def _design_array(source):
-    """The NumPy array of the design ``source``, computed once and kept read-only. (Under
-    torch.compile this runs for real while tracing, and its result is a constant of the
-    graph: TorchDynamo never traces the NumPy code of a design.)"""
-    value = _ARRAYS.get(source)
+def _design_array(source, dtype="float64"):
+    """The NumPy array of the design ``source`` in ``dtype`` (designed in float64), computed
+    once and kept read-only. (Under torch.compile this runs for real while tracing, and its
+    result is a constant of the graph: TorchDynamo never traces the NumPy code of a design.
+    A graph's constant is made in the dtype it is used in: a float64 constant cast in the
+    graph is a float64 input to the cast, which litert-torch's converter mistypes.)"""
+    key = source if dtype == "float64" else (source, dtype)
+    value = _ARRAYS.get(key)
     if value is None:
-        make, args = source
-        value = np.array(make(*args), np.float64)
+        if dtype == "float64":
+            make, args = source
+            value = np.array(make(*args), np.float64)
+        else:
+            value = _design_array(source).astype(dtype)
         value.flags.writeable = False
-        _ARRAYS.put(source, value)
+        _ARRAYS.put(key, value)
     return value
 
 
@@ -99,9 +106,13 @@ def constant(source, dtype, like):
     made once per dtype and device while running eagerly; inside a trace (jax.jit,
     tf.function, torch.compile) it is made in the trace and never kept (a traced value must
     not outlive its trace). A caller's array is converted on every call."""
-    value = array(source)
-    if not _is_design(source) or _backend.tracing(like):
+    if not _is_design(source):
+        return _backend.tensor(source, dtype, like)
+    if _backend.tracing(like):
+        dtype = keras.backend.standardize_dtype(dtype)
+        value = _design_array(source, dtype) if dtype in _NUMPY_FLOATS else array(source)
         return _backend.tensor(value, dtype, like)
+    value = array(source)
     key = (source, keras.backend.standardize_dtype(dtype), _backend.device_name(like))
     tensor = _TENSORS.get(key)
     if tensor is None:
