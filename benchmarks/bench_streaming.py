@@ -15,9 +15,10 @@ Parts (``--parts``, default all):
   median time of a steady ``step`` per chunk of 64 .. 16384 samples, per sample against the
   offline model's call on 65536 samples (goal: <= 1.3x at 4096) and against the model
   called on one chunk alone (the per-call costs without the stream), and the real-time factor
-  at 16 kHz and 44.1 kHz (time per chunk / duration of the chunk). Compiled as
-  ``compiled_step``: ``jax.jit``, ``tf.function(jit_compile=True)``; torch eager (one
-  thread, ``--torch-threads``) unless ``--torch-compile``;
+  at 16 kHz and 44.1 kHz (time per chunk / duration of the chunk). The step runs as
+  ``stream.compiled_step()`` (``jax.jit``, ``tf.function(jit_compile=True)``); on torch
+  (one thread, ``--torch-threads``) eager, and compiled (Inductor) at full size; the offline
+  reference is the faster of the offline calls timed (torch: eager and compiled);
 - ``cached_conv`` (torch): a conv / strided conv / transposed conv stack streamed by our
   ``step`` and by ``cached_conv``'s cached convolutions, per chunk, calls interleaved
   (goal: ours <= 1.0x), and each one's exactness against its own offline model.
@@ -66,8 +67,6 @@ def parse_args(argv=None):
     p.add_argument("--torch-threads", type=int, default=1,
                    help="torch CPU threads (default 1: a real-time stream runs one chunk at "
                    "a time; two spinning threads on a shared 2-core machine cost 50x)")
-    p.add_argument("--torch-compile", action="store_true",
-                   help="cost part: torch.compile (Inductor) the step and the offline call")
     report.add_out_argument(p)
     return p.parse_args(argv)
 
@@ -146,12 +145,13 @@ def _models_names():
 
 # --- cost per chunk --------------------------------------------------------------------------
 
-def _compile(fn, backend, torch_compile):
-    if backend == "torch" and not torch_compile:
-        return fn
-    from upsample1d import _backend
-
-    return _backend.compile_step(fn)
+def _modes(size, backend):
+    """How the step (and the offline call) run: compiled as ``compiled_step`` on JAX and
+    TensorFlow; on torch eager, and compiled (Inductor) at full size (an Inductor
+    compilation per chunk length takes a while)."""
+    if backend != "torch":
+        return ("compiled",)
+    return ("eager", "compiled") if size == "full" else ("eager",)
 
 
 def _warm_state(stream, x):
@@ -166,40 +166,66 @@ def _warm_state(stream, x):
     return state
 
 
+def _offline_fns(model, backend, modes):
+    """The offline call per mode: eager as Keras calls a model; compiled with the
+    backend's compiler (torch: ``dynamic=False``, a graph per length, as the step's)."""
+    from upsample1d import _backend
+
+    fns = {"eager": lambda x: model(x)} if "eager" in modes else {}
+    if "compiled" in modes:
+        fns["compiled"] = _backend.compile_step(lambda x: model(x))
+    return fns
+
+
 def _cost_rows(name, model, size, backend, args):
+    """Per chunk length and mode: the step, the model on that one chunk and the offline
+    call(s), timed in interleaved rounds, so that the machine's load, which moves the
+    offline call's time by 2x from one run to the next here, falls on all of them alike."""
     from upsample1d import _backend as stream_backend
     from upsample1d.streaming import Stream
 
     stream = Stream(model)
-    compiled = _compile(stream.step, backend, args.torch_compile)
+    modes = _modes(size, backend)
+    offline_fns = _offline_fns(model, backend, modes)
+    length = SIZES[size]["offline"]
     offline_x = keras.ops.convert_to_tensor(np.random.default_rng(0).normal(
-        size=(1, SIZES[size]["offline"], 1)).astype("float32"))
-    offline_fn = _compile(lambda x: model(x), backend, args.torch_compile)
-    with stream_backend.inference():
-        offline = timing.time_calls(offline_fn, offline_x, budget_s=args.budget)
-    per_sample = offline["median_ms"] / SIZES[size]["offline"]
+        size=(1, length, 1)).astype("float32"))
     rows = []
-    for chunk in SIZES[size]["chunks"]:
-        if chunk % stream.hop:
-            continue
-        x = keras.ops.zeros((1, chunk, 1))
-        state = _warm_state(stream, x)
-        with stream_backend.inference():
-            result = timing.time_calls(lambda x=x, s=state: compiled(x, s)[0],
-                                       budget_s=args.budget)
+    for mode in modes:
+        step = stream.step if mode == "eager" else stream.compiled_step()
+        for chunk in SIZES[size]["chunks"]:
+            if chunk % stream.hop:
+                continue
+            x = keras.ops.zeros((1, chunk, 1))
+            state = _warm_state(stream, x)
             # the model called on one chunk alone (wrong at the chunk's edges): what the
-            # stream's own bookkeeping adds, apart from the per-call cost any chunked use has
-            one_chunk = timing.time_calls(offline_fn, offline_x[:, :chunk],
-                                          budget_s=args.budget)
-        ms = result["median_ms"]
-        rows.append({"model": name, "chunk": chunk, "hop": stream.hop,
-                     "latency": str(stream.latency), "step_ms": ms,
-                     "offline_ms_per_sample": per_sample,
-                     "ratio": ms / chunk / per_sample,
-                     "one_chunk_ms": one_chunk["median_ms"],
-                     "ratio_one_chunk": ms / one_chunk["median_ms"],
-                     "rtf_16k": ms / 1e3 / (chunk / 16000),
-                     "rtf_44k": ms / 1e3 / (chunk / 44100), "calls": result["repeats"]})
+            # stream's own bookkeeping adds, apart from the per-call cost any chunked use
+            # has. Compiled afresh per length: torch.compile stops compiling a function
+            # after 8 graphs and runs the rest eagerly.
+            one_chunk = _offline_fns(model, backend, (mode,))[mode]
+            fns = {"step": lambda x=x, s=state, f=step: f(x, s)[0],
+                   "one chunk": lambda x=offline_x[:, :chunk], f=one_chunk: f(x),
+                   **{f"offline {m}": lambda f=f: f(offline_x) for m, f in offline_fns.items()}}
+            with stream_backend.inference():
+                # warm-up: Keras' first calls set attributes (an RNN's dropout masks) that
+                # a torch.compile graph guards on, so the second call compiles again
+                for fn in fns.values():
+                    for _ in range(3):
+                        timing.sync(fn(), backend)
+                medians = _interleaved(fns, args.budget, block=4, sync=backend)
+            per_sample = {m: medians[f"offline {m}"] / length for m in offline_fns}
+            reference = min(per_sample, key=per_sample.get)  # the faster offline call
+            ms = medians["step"]
+            rows.append({"model": name, "mode": mode, "chunk": chunk, "hop": stream.hop,
+                         "latency": str(stream.latency), "step_ms": ms,
+                         "offline_samples": length,
+                         "offline_ms_per_sample": per_sample[reference],
+                         "offline_mode": reference, "offline_ms_per_sample_by_mode": per_sample,
+                         "ratio": ms / chunk / per_sample[reference],
+                         "one_chunk_ms": medians["one chunk"],
+                         "ratio_one_chunk": ms / medians["one chunk"],
+                         "rtf_16k": ms / 1e3 / (chunk / 16000),
+                         "rtf_44k": ms / 1e3 / (chunk / 44100)})
     return rows
 
 
@@ -336,21 +362,24 @@ def _warm_compiled(stream, x):
 BLOCK = 16  # consecutive calls of one function between switches
 
 
-def _interleaved(fns, budget):
-    """Median ms per call of each function. Rounds run every function in turn, ``BLOCK``
+def _interleaved(fns, budget, block=BLOCK, sync=None):
+    """Median ms per call of each function. Rounds run every function in turn, ``block``
     calls at a time: a stream calls its step over and over, so each is timed warm (its code
     and data in cache, as in use), while the load of other jobs on the machine still falls
     on all of them alike. (Switching after every call made the compiled step's time 10-20%
-    worse than in a loop of its own, cached_conv's less.)"""
+    worse than in a loop of its own, cached_conv's less.) ``sync``: the backend whose
+    asynchronous results are waited for before the clock stops (JAX)."""
     for fn in fns.values():
         fn()
     times = {name: [] for name in fns}
     began = time.perf_counter()
-    while time.perf_counter() - began < budget or len(times[next(iter(times))]) < 5 * BLOCK:
+    while time.perf_counter() - began < budget or len(times[next(iter(times))]) < 5 * block:
         for name, fn in fns.items():
-            for _ in range(BLOCK):
+            for _ in range(block):
                 start = time.perf_counter()
-                fn()
+                result = fn()
+                if sync:
+                    timing.sync(result, sync)
                 times[name].append((time.perf_counter() - start) * 1e3)
     return {name: statistics.median(t) for name, t in times.items()}
 
@@ -370,20 +399,25 @@ def markdown(results, info):
     if "cost" in results:
         lines += ["## Cost of a steady step (median per chunk) against the offline call",
                   "", f"Target: <= {COST_TARGET}x per sample at 4096 samples.", ""]
-        rows = [[r["model"], r["chunk"], f"{r['step_ms']:.3f}",
-                 f"{r['offline_ms_per_sample'] * r['chunk']:.3f}", f"{r['ratio']:.2f}x",
+        rows = [[r["model"], r.get("mode", "compiled"), r["chunk"], f"{r['step_ms']:.3f}",
+                 f"{r['offline_ms_per_sample'] * r['chunk']:.3f} "
+                 f"({r.get('offline_mode', 'compiled')})", f"{r['ratio']:.2f}x",
                  f"{r['one_chunk_ms']:.3f}" if "one_chunk_ms" in r else "-",
                  f"{r['ratio_one_chunk']:.2f}x" if "ratio_one_chunk" in r else "-",
                  f"{r['rtf_16k']:.4f}", f"{r['rtf_44k']:.4f}"] for r in results["cost"]]
         lines += [report.markdown_table(
-            ["model", "chunk", "step ms", "offline ms (same samples, of a 65536-sample call)",
-             "ratio", "model on one chunk ms", "step / model on one chunk", "RTF 16 kHz",
+            ["model", "step", "chunk", "step ms",
+             f"offline ms (same samples, of a "
+             f"{results['cost'][0].get('offline_samples', 65536)}-sample call)", "ratio",
+             "model on one chunk ms", "step / model on one chunk", "RTF 16 kHz",
              "RTF 44.1 kHz"], rows), "",
-            "ratio: the step's cost per sample against the offline call's on a whole "
-            "signal (the target). model on one chunk: the model called on the chunk alone "
-            "(wrong at its edges), which pays the same per-call costs as a step; the "
-            "difference is what the stream's bookkeeping (history, alignment, state) costs.",
-            ""]
+            "step: eager (`stream.step`) or compiled (`stream.compiled_step()`). offline: "
+            "the faster of the offline calls timed (eager and compiled on torch; compiled "
+            "on JAX and TensorFlow). ratio: the step's cost per sample against that offline "
+            "call's on a whole signal (the target). model on one chunk: the model called, "
+            "as the step runs (eager or compiled), on the chunk alone (wrong at its edges), "
+            "which pays the same per-call costs as a step; the difference is what the "
+            "stream's bookkeeping (history, alignment, state) costs.", ""]
     cc = results.get("cached_conv")
     if cc and "rows" in cc:
         lines += ["## The same conv stack: ours against cached_conv 2.5.0 (torch)", "",
