@@ -169,8 +169,8 @@ def setup():
         return
     say(f"setup: installing upsample1d (editable) with jax, tensorflow, torch, the test and "
         f"analysis tools into {rel(VENV)}",
-        "setup: this takes about 1.5 min on 2 CPU cores with a warm pip cache, 3 min or more "
-        "with a cold one (~3.5 GB installed); pip's own lines follow")
+        "setup: this takes about 1.5-2 min on 2 CPU cores with a warm pip cache, 3 min or more "
+        "with a cold one (~4.7 GB installed); pip's own lines follow")
     pip = [PYTHON, "-m", "pip", "install", "--disable-pip-version-check", "--progress-bar",
            "off"]
     status, _, interrupted = stream(
