@@ -179,8 +179,11 @@ def _offline_fns(model, backend, modes):
 
 def _cost_rows(name, model, size, backend, args):
     """Per chunk length and mode: the step, the model on that one chunk and the offline
-    call(s), timed in interleaved rounds, so that the machine's load, which moves the
-    offline call's time by 2x from one run to the next here, falls on all of them alike."""
+    call(s), timed in interleaved rounds of ``BLOCK`` calls each, so that the machine's
+    load, which moves the offline call's time by 2x from one run to the next here, falls on
+    all of them alike, while each is timed warm, as a stream calls its step (in rounds of 4
+    the first calls after a switch, slowed by the offline call before them, made a 64-sample
+    step on TensorFlow look 4x dearer)."""
     from upsample1d import _backend as stream_backend
     from upsample1d.streaming import Stream
 
@@ -212,7 +215,7 @@ def _cost_rows(name, model, size, backend, args):
                 for fn in fns.values():
                     for _ in range(3):
                         timing.sync(fn(), backend)
-                medians = _interleaved(fns, args.budget, block=4, sync=backend)
+                medians = _interleaved(fns, args.budget, sync=backend)
             per_sample = {m: medians[f"offline {m}"] / length for m in offline_fns}
             reference = min(per_sample, key=per_sample.get)  # the faster offline call
             ms = medians["step"]

@@ -104,8 +104,13 @@ def test_compiled_step_compiles_once_per_chunk_length(name, monkeypatch):
         monkeypatch.setattr(stream, "step", lambda *a: (calls.append(1), step(*a))[1])
     options = {"backend": "aot_eager", "fullgraph": True} if BACKEND == "torch" else {}
     compiled = stream.compiled_step(**options)
-    compiled_calls, inner = [], compiled.compiled
-    compiled.compiled = lambda *a: (compiled_calls.append(1), inner(*a))[1]  # outside
+    compiled_calls, specialised = [], _backend.specialised
+
+    def counted(function, *args):  # the graph for one signature, its calls counted outside
+        graph = specialised(function, *args)
+        return lambda *a: (compiled_calls.append(1), graph(*a))[1]
+
+    monkeypatch.setattr(_backend, "specialised", counted)
     unguarded, skipping = [], _backend.skipping_guards  # steady calls: the short guards
     monkeypatch.setattr(_backend, "skipping_guards", lambda: (unguarded.append(1),
                                                               skipping())[1])
@@ -115,6 +120,7 @@ def test_compiled_step_compiles_once_per_chunk_length(name, monkeypatch):
     streamed, _ = run_stream(stream, x, sizes, step=compiled)
     assert relative_error(streamed, to_numpy(model(x))) <= TOLERANCE
     assert len(compiled.steady) == 2  # the two chunk lengths reached a steady state
+    assert len(compiled.graphs) == 2  # one graph each (TensorFlow: a ConcreteFunction)
     assert 0 < len(compiled_calls) < len(sizes)  # the rest ran eagerly, warming up
     assert 0 < len(unguarded) < len(compiled_calls)  # the third in a row on
     if BACKEND != "torch":  # one trace per chunk length (torch replays the append)

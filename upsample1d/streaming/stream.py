@@ -331,6 +331,7 @@ class _SteadyStep:
 
     def __init__(self, step, compiled):
         self.step, self.compiled, self.steady = step, compiled, set()
+        self.graphs = {}  # signature -> _backend.specialised(compiled, ...) for it
         self.last, self.in_a_row = None, 0
 
     def __call__(self, x, state):
@@ -343,20 +344,23 @@ class _SteadyStep:
             return y, new_state
         self.in_a_row = self.in_a_row + 1 if signature == self.last else 1
         self.last = signature
+        graph = self.graphs.get(signature)
+        if graph is None:
+            graph = self.graphs[signature] = _backend.specialised(self.compiled, x, state)
         if self.in_a_row > 2:
             try:
                 with _backend.skipping_guards():
-                    return self.compiled(x, state)
+                    return graph(x, state)
             except RuntimeError as error:
                 if not _backend.refused_without_guards(error):
                     raise
                 self.in_a_row = 1
-        return self.compiled(x, state)
+        return graph(x, state)
 
 
 def _signature(x, state):
-    shapes = tuple(sorted((key, tuple(value.shape) if value is not None else None)
-                          for key, value in state.items()))
+    shapes = tuple(sorted((key, tuple(value.shape), str(value.dtype)) if value is not None
+                          else (key, None, None) for key, value in state.items()))
     return tuple(x.shape), str(x.dtype), shapes, _backend.guarded_context(x)
 
 
