@@ -177,6 +177,45 @@ def test_snake_initial_alpha_and_zero_alpha_is_finite():
     assert np.all(np.isfinite(y.astype(np.float32)))
 
 
+def test_snake_inference_follows_every_weight_change():
+    """In inference (no gradient recording) torch keeps Snake's per-channel factors between
+    calls (_backend.derived), per layout: a channels_last Snake1D alone and inside a
+    channels_first AliasFreeActivation1D (which runs it channels_first), called in turn.
+    Weights written by set_weights, or in place as an optimizer does, must give the new
+    output at once."""
+    from upsample1d import _backend
+
+    snake = Snake1D(use_beta=True, alpha_logscale=True, data_format="channels_last")
+    wrapped = AliasFreeActivation1D(snake, data_format="channels_first")
+    x = signal(16, "channels_first", channels=3)
+    wrapped.build(x.shape)
+    rng = np.random.default_rng(2)
+
+    def expected(v):  # channels_first
+        a, b = (np.exp(to_numpy(w)).reshape(1, 3, 1) for w in (snake.alpha, snake.beta))
+        return v + np.sin(a * v) ** 2 / (b + 1e-9)
+
+    def run(layer, v):
+        return to_numpy(layer(to_backend(v)))
+
+    with _backend.inference():
+        for change in (None, "set_weights", "assign"):
+            if change == "set_weights":
+                snake.set_weights([rng.normal(size=3).astype(np.float32) for _ in range(2)])
+            elif change == "assign":
+                snake.alpha.assign(snake.alpha * 2.0)
+            high = run(lambda v: upsample_alias_free_1d(v, 2, data_format="channels_first"), x)
+            want = run(lambda v: downsample_alias_free_1d(v, 2, data_format="channels_first"),
+                       expected(high))
+            # after a change, the first call has the layout of the last one before it
+            for layer in (wrapped, wrapped, snake, snake, wrapped):
+                if layer is wrapped:
+                    np.testing.assert_allclose(run(wrapped, x), want, rtol=1e-5, atol=1e-5)
+                else:
+                    alone = np.swapaxes(run(snake, np.swapaxes(x, 1, 2).copy()), 1, 2)
+                    np.testing.assert_allclose(alone, expected(x), rtol=1e-5, atol=1e-5)
+
+
 # ----------------------------------------------------------------------------- activation
 def _torch_activation(name, layer):
     """The torch twin of ``layer``'s activation, weights copied."""

@@ -285,6 +285,34 @@ def test_layers_and_shapes():
         model.build((None, None, 13))
 
 
+@pytest.mark.parametrize("data_format", ["channels_first", "channels_last"])
+@pytest.mark.parametrize(("kernel_size", "dilation", "bias"),
+                         [(3, 1, True), (7, 5, True), (4, 2, False), (2, 3, True), (1, 4, False)])
+def test_dilated_conv_is_the_same_conv_of_its_docstring(kernel_size, dilation, bias,
+                                                        data_format):
+    """out[t] = sum_k x[t + k d - ((K - 1) d) // 2] @ kernel[k] + bias, zeros outside: odd
+    and even spans (the extra zero on the right, as Keras pads "same"), kernel stored
+    (filters, C_in, K)."""
+    layer = DilatedConv1D(3, kernel_size, dilation, use_bias=bias, data_format=data_format)
+    x = np.random.default_rng(kernel_size).normal(size=(2, 11, 4)).astype(np.float32)
+    x_in = x if data_format == "channels_last" else np.swapaxes(x, 1, 2).copy()
+    layer.build(x_in.shape)
+    rng = np.random.default_rng(dilation)
+    layer.set_weights([rng.normal(size=w.shape).astype(np.float32) for w in layer.weights])
+    kernel = keras.ops.convert_to_numpy(layer.kernel).astype(np.float64)
+    assert kernel.shape == (3, 4, kernel_size)
+    left = (kernel_size - 1) * dilation // 2
+    padded = np.pad(x.astype(np.float64), ((0, 0), (left, (kernel_size - 1) * dilation - left),
+                                           (0, 0)))
+    want = sum(padded[:, k * dilation:k * dilation + 11] @ kernel[:, :, k].T
+               for k in range(kernel_size))
+    if bias:
+        want = want + keras.ops.convert_to_numpy(layer.bias)
+    got = keras.ops.convert_to_numpy(layer(x_in))
+    got = got if data_format == "channels_last" else np.swapaxes(got, 1, 2)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
 def test_other_upsampler_for_training():
     model = bigvgan(small_config(), data_format="channels_first", upsampler="nearest")
     assert tuple(model(np.zeros((2, 12, 3), np.float32)).shape) == (2, 1, 24)

@@ -55,10 +55,11 @@ Everything else in ``upsample1d`` is written once with ``keras.ops``. What is he
   apart: :func:`skipping_guards`; on TensorFlow the chosen graph is called as a
   ConcreteFunction: :func:`specialised`), and the mixed-precision scope of ``Layer.__call__`` for
   a layer's ``call`` run directly.
-- :func:`derived_kernel` (PyTorch): a kernel made from a layer's weights (the transposed
-  upsampler's re-indexed kernel) is remade on every eager torch call, tens of MB of copies for
-  a large layer; in torch inference it is kept until the weights change. JAX and TensorFlow
-  compile the making into their graphs.
+- :func:`derived` and :func:`derived_kernel` (PyTorch): what is made from a layer's weights
+  alone (the transposed upsampler's re-indexed kernel, Snake's per-channel factors) is remade
+  on every eager torch call, tens of MB of copies for a large kernel, a dozen ops for a
+  Snake; in torch inference it is kept until the weights change. JAX and TensorFlow compile
+  the making into their graphs.
 - :func:`as_tensor` is not a branch but the one place where NumPy input becomes a tensor with
   its bits kept (16-bit floats travel as int16, which Keras would otherwise round-trip through
   float32 on torch) and with a warning where the backend changes the dtype (JAX without x64
@@ -87,12 +88,17 @@ try:
     _backend_numpy = importlib.import_module(f"keras.src.backend.{BACKEND}.numpy")
     reshape, transpose, pad = (_backend_numpy.reshape, _backend_numpy.transpose,
                                _backend_numpy.pad)
+    concatenate, broadcast_to, repeat = (_backend_numpy.concatenate,
+                                         _backend_numpy.broadcast_to, _backend_numpy.repeat)
 except (ImportError, AttributeError):  # pragma: no cover - depends on the Keras version
     reshape, transpose, pad = ops.reshape, ops.transpose, ops.pad
+    concatenate, broadcast_to, repeat = ops.concatenate, ops.broadcast_to, ops.repeat
 if BACKEND == "torch":
     import torch
 
+    # called positionally, as keras.ops: (x, shape), (x, axes), (xs, axis), (x, n, axis)
     reshape, transpose = torch.reshape, torch.permute
+    concatenate, broadcast_to, repeat = torch.cat, torch.broadcast_to, torch.repeat_interleave
 
 
 # --- devices (torch) ------------------------------------------------------------------------
@@ -171,6 +177,45 @@ def conv_transpose(x, kernel, strides, padding="same", data_format="channels_las
                                         data_format="channels_last"))
     return ops.conv_transpose(x, kernel, strides=strides, padding=padding,
                               data_format=data_format)
+
+
+def depthwise_conv(x, kernel, strides=1):
+    """(torch: :data:`DEPTHWISE_BANKS`) a fixed bank on every channel of channels_first
+    ``x``, ``(B, C, T)`` or ``(B, C, H, W)``, as one grouped convolution with the kernel
+    already in torch's layout ``(C * m, 1, *window)``: output channel ``c * m + j`` is
+    filter ``j`` on channel ``c``, "valid". torch's own call: ``keras.ops.depthwise_conv``
+    would check, reshape and permute the kernel on every call, and hand torch a strided
+    view, which its convolution copies (an eager alias-free activation: 0.3 ms of 6 ms at
+    768 x 376 samples, measured in-process)."""
+    conv = torch.nn.functional.conv1d if x.ndim == 3 else torch.nn.functional.conv2d
+    return conv(x, kernel, stride=strides, groups=x.shape[1])
+
+
+def same_conv(x, kernel, bias, dilation_rate, data_format):
+    """A stride-1 ``"same"`` convolution of rank-3 ``x`` with ``kernel`` in torch's layout
+    ``(filters, C_in, K)``, a dilation ``d`` and an optional ``bias``:
+    ``y[t] = sum_k kernel[:, :, k] @ x[t + k d - ((K - 1) d) // 2] + bias`` (zeros outside,
+    as Keras pads "same"). On torch one ``conv1d`` with the kernel as it is and the bias
+    fused (a separate add is one more pass over the output, 117 of them in a BigVGAN
+    forward pass, and ``keras.ops.conv`` permutes the kernel on every call); elsewhere
+    ``keras.ops.conv`` (:func:`conv`) on the kernel's transpose, then the bias."""
+    if BACKEND == "torch":
+        channels_last = data_format == "channels_last"
+        if channels_last:
+            x = torch.permute(x, (0, 2, 1))
+        total = (kernel.shape[2] - 1) * dilation_rate
+        padding = total // 2
+        if total % 2:  # torch pads symmetrically: the extra zero by hand
+            x, padding = torch.nn.functional.pad(x, (padding, total - padding)), 0
+        y = torch.nn.functional.conv1d(x, kernel, bias, padding=padding,
+                                       dilation=dilation_rate)
+        return torch.permute(y, (0, 2, 1)) if channels_last else y
+    y = conv(x, ops.transpose(kernel, (2, 1, 0)), padding="same", data_format=data_format,
+             dilation_rate=dilation_rate)
+    if bias is None:
+        return y
+    shape = (1, 1, -1) if data_format == "channels_last" else (1, -1, 1)
+    return y + reshape(bias, shape)
 
 
 # --- interpolation + conv: the faster form -----------------------------------------------
@@ -267,35 +312,41 @@ def constant_result(function):
 
 # --- kernels made from weights (torch inference) ---------------------------------------------
 
-_DERIVED = weakref.WeakKeyDictionary()  # layer -> ((weight, its version, dtype), kernel)
+_DERIVED = weakref.WeakKeyDictionary()  # owner -> (variable values, stamp, derived value)
+
+
+def derived(owner, make, variables, *key):
+    """``make()``, a value made from ``variables`` alone (and ``key``: a dtype, a layout).
+    Eager torch would remake it on every call. So on torch, outside gradient recording and
+    tracing (inference: Keras' ``predict``, a ``no_grad`` block), it is kept per ``owner``
+    and remade when a variable is written (a new tensor, or its version counter moves) or
+    ``key`` changes. JAX and TensorFlow compile the making into their graph; torch
+    recording gradients needs it in the graph too."""
+    if BACKEND != "torch" or torch.is_grad_enabled() or compiling():
+        return make()
+    # the tensors themselves are held (their memory cannot be reused by new ones)
+    values = tuple(v.value if isinstance(v, keras.Variable) else v for v in variables)
+    stamp = (tuple(v._version for v in values), *key)
+    kept = _DERIVED.get(owner)
+    if (kept is not None and kept[1] == stamp
+            and all(a is b for a, b in zip(kept[0], values, strict=True))):
+        return kept[2]
+    value = make()
+    _DERIVED[owner] = (values, stamp, value)
+    return value
 
 
 def derived_kernel(layer, make, variable):
-    """``make()``, a kernel made from ``variable`` alone for ``keras.ops.conv`` or
-    ``conv_transpose`` (a re-indexed kernel, or the weight in the compute dtype). Eager
-    torch would remake it on every call, and for a large kernel that is tens of MB copied
-    each time (BigVGAN's first upsampler: 57 MB; then torch's conv copies it again into its
-    own layout). So on torch, outside gradient recording and tracing (inference: Keras'
-    ``predict``, a ``no_grad`` block), it is kept per ``layer``, in the layout torch's conv
-    reads, and remade when the variable is written (a new tensor, or its version counter
-    moves) or the compute dtype changes. JAX and TensorFlow compile the making into their
-    graph; torch recording gradients needs it in the graph too."""
-    if BACKEND != "torch":
+    """:func:`derived` for a kernel made from ``variable`` for ``keras.ops.conv`` or
+    ``conv_transpose`` (a re-indexed kernel, or the weight in the compute dtype): for a large
+    kernel the remaking is tens of MB copied each call (BigVGAN's first upsampler: 57 MB;
+    then torch's conv copies it again into its own layout), so the kept kernel is in the
+    layout torch's conv reads."""
+    if BACKEND != "torch" or torch.is_grad_enabled() or compiling():
         return make()
-    import torch
-
-    if torch.is_grad_enabled() or compiling():
-        return make()
-    value = variable.value if isinstance(variable, keras.Variable) else variable
-    # the tensor itself is held (its memory cannot be reused by a new one), and its version
-    key = (value, value._version, layer.compute_dtype)
-    kept = _DERIVED.get(layer)
-    if kept is not None and kept[0][0] is value and kept[0][1:] == key[1:]:
-        return kept[1]
     # Keras' torch conv and conv_transpose read kernel.permute(2, 1, 0): make it contiguous
-    kernel = make().permute(2, 1, 0).contiguous().permute(2, 1, 0)
-    _DERIVED[layer] = (key, kernel)
-    return kernel
+    return derived(layer, lambda: make().permute(2, 1, 0).contiguous().permute(2, 1, 0),
+                   (variable,), layer.compute_dtype)
 
 
 # --- input conversion -----------------------------------------------------------------------

@@ -85,7 +85,22 @@ class Snake1D(Layer):
     def snake_function(self, dtype, data_format):
         """The activation as a function of tensors of ``dtype`` laid out as ``data_format``,
         its per-channel factors computed once (the layer must be built): for a caller that
-        applies it more than once per call (:class:`AliasFreeActivation1D`)."""
+        applies it more than once per call (:class:`AliasFreeActivation1D`). In torch
+        inference the factors are kept until the weights change (:func:`upsample1d._backend.
+        derived`)."""
+        weights = [w for w in (self.alpha, self.beta) if w is not None]
+        alpha, inverse = _backend.derived(
+            self, lambda: self._factors(dtype, data_format), weights, dtype, data_format)
+
+        def snake(x):
+            wave = ops.sin(x * alpha)
+            return x + inverse * (wave * wave)
+
+        return snake
+
+    def _factors(self, dtype, data_format):
+        """``(alpha, 1 / (beta + 1e-9))`` in ``dtype``, shaped to broadcast over a tensor
+        laid out as ``data_format``."""
         shape = (1, 1, -1) if data_format == "channels_last" else (1, -1, 1)
         alpha = ops.cast(self.alpha, dtype)
         beta = alpha if self.beta is None else ops.cast(self.beta, dtype)
@@ -95,8 +110,7 @@ class Snake1D(Layer):
         largest = 65504.0 if keras.backend.standardize_dtype(dtype) == "float16" else 3e38
         inverse = ops.clip(1.0 / (beta + EPSILON), -largest, largest)
         # weights, never symbolic: the backend's reshape (_backend.reshape: no pytree walk)
-        alpha, inverse = _backend.reshape(alpha, shape), _backend.reshape(inverse, shape)
-        return lambda x: x + inverse * ops.square(ops.sin(x * alpha))
+        return _backend.reshape(alpha, shape), _backend.reshape(inverse, shape)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

@@ -27,7 +27,9 @@ writes nothing in place: TorchDynamo turns NumPy arrays into tensors and loses s
 
 Channels are folded into the batch and each bank runs as one single-channel convolution
 (what XLA runs fastest), or, on torch, as one depthwise convolution
-(:data:`upsample1d._backend.DEPTHWISE_BANKS`): the same multiply-adds either way.
+(:data:`upsample1d._backend.DEPTHWISE_BANKS`; torch's grouped convolution, its kernel
+designed in torch's layout: :func:`upsample1d._backend.depthwise_conv`): the same
+multiply-adds either way.
 
 Everything here takes canonical arguments and validates nothing: the ops in
 ``interpolate``, ``downsample`` and ``alias_free`` validate (:func:`prepare`), design, and
@@ -232,18 +234,15 @@ def pad_to_blocks(x, r, data_format, edge):
 # --- up: a bank at the input rate, then the shuffle -----------------------------------------
 
 def _depthwise_bank(bank, channels):
+    """The bank as torch's grouped kernel ``(channels * r, 1, taps)``
+    (:func:`upsample1d._backend.depthwise_conv`): output channel ``c * r + i`` is phase ``i``
+    of channel ``c``, read from channel ``c`` itself (``channels`` groups) or from ``r``
+    copies of each channel (``channels * r`` groups, a multiplier of 1)."""
     taps, r = bank.shape
-    return np.broadcast_to(bank[:, None, :], (taps, channels, r))
+    return np.broadcast_to(bank.T[None], (channels, r, taps)).reshape(channels * r, 1, taps)
 
 
 _REPEATED_CHANNELS_LIMIT = 2**23  # samples of the copies (32 MB in float32)
-
-
-def _repeated_channels_bank(bank, channels):
-    """The depthwise kernel ``(taps, channels * r, 1)`` of a bank on ``r`` copies of each
-    channel: output channel ``c * r + i`` is phase ``i`` of channel ``c``."""
-    taps, r = bank.shape
-    return _depthwise_bank(bank, channels).reshape(taps, channels * r, 1)
 
 
 def _conv_bank(bank):
@@ -264,7 +263,7 @@ def up(x, bank, pad_, edge, data_format):
     if _backend.DEPTHWISE_BANKS:
         x = pad(x, pad_[0], pad_[1], "channels_first", edge)
         kernel = constant(layout(_depthwise_bank, bank, channels), x.dtype, like=x)
-        y = ops.depthwise_conv(x, kernel, padding="valid", data_format="channels_first")
+        y = _backend.depthwise_conv(x, kernel)
         y = depth_to_space(y, r, "channels_first", "CRD")  # channel c*r + i is phase i of c
     else:
         x = ops.reshape(x, (batch * channels, time, 1))
@@ -286,8 +285,9 @@ def _decimation_bank(prototype, r):
 
 
 def _depthwise_decimation_bank(prototype, r, channels):
+    """The decimation bank as torch's grouped kernel ``(channels, 1, taps * r)``."""
     bank = _decimation_bank(prototype, r)
-    return np.broadcast_to(bank.reshape(-1, 1, 1), (bank.size, channels, 1))
+    return np.broadcast_to(bank.reshape(1, 1, -1), (channels, 1, bank.size))
 
 
 def _pad_for_decimation(x, left, total, time, span, edge, data_format):
@@ -326,8 +326,7 @@ def down(x, prototype, left, r, edge, data_format):
         x = _pad_for_decimation(x, left, total, time, taps * r, edge, "channels_first")
         kernel = constant(layout(_depthwise_decimation_bank, prototype, r, channels),
                           x.dtype, like=x)
-        y = ops.depthwise_conv(x, kernel, strides=r, padding="valid",
-                               data_format="channels_first")
+        y = _backend.depthwise_conv(x, kernel, strides=r)
     else:
         x = ops.reshape(x, (batch * channels, length, 1))
         x = _pad_for_decimation(x, left, total, time, taps * r, edge, "channels_last")
@@ -352,8 +351,9 @@ def up_map_down(x, bank, pad_, phase_bank, steps, fn):
     of ``v`` puts there. Saves the shuffle and the padded copy of ``v``, forward and
     backward; the same numbers as up, map, down to float rounding. Eager backends pay for
     every op called (torch: 5-30 us each in Keras' dispatch), so this makes few: ``fn``
-    runs once, the edge values are slices, and the reshapes of its concrete tensors go to
-    the backend directly (:func:`upsample1d._backend.reshape`)."""
+    runs once, the edge values are slices, and the reshapes, joins and torch's depthwise
+    convolutions of its concrete tensors go to the backend directly
+    (:func:`upsample1d._backend.reshape`, :func:`~upsample1d._backend.depthwise_conv`)."""
     taps, r = array(bank).shape
     left, right = pad_
     before, after = steps
@@ -361,40 +361,37 @@ def up_map_down(x, bank, pad_, phase_bank, steps, fn):
     time = x.shape[2]
     parts = [x]  # the replicate padding: the edge samples broadcast
     if left:
-        parts.insert(0, ops.broadcast_to(x[:, :, :1], (batch, channels, left)))
+        parts.insert(0, _backend.broadcast_to(x[:, :, :1], (batch, channels, left)))
     if right:
-        parts.append(ops.broadcast_to(x[:, :, time - 1:], (batch, channels, right)))
-    x = ops.concatenate(parts, axis=2) if len(parts) > 1 else x
+        parts.append(_backend.broadcast_to(x[:, :, time - 1:], (batch, channels, right)))
+    x = _backend.concatenate(parts, 2) if len(parts) > 1 else x
     if _backend.DEPTHWISE_BANKS:  # phases (B, C, r, T) from one depthwise conv
         # Two forms of the same multiply-adds, measured on torch's CPU (in-process A/B): on r
         # copies of each channel (multiplier 1) for a small input (BigVGAN at batch 1: the
         # generator 5-8% faster), with a channel multiplier of r for a large one, where the
         # copies' memory traffic costs more (8x256x8192: 10-20% faster).
         if r * batch * channels * (time + taps - 1) <= _REPEATED_CHANNELS_LIMIT:
-            kernel = constant(layout(_repeated_channels_bank, bank, channels), x.dtype, like=x)
-            x = ops.repeat(x, r, axis=1)
-        else:
-            kernel = constant(layout(_depthwise_bank, bank, channels), x.dtype, like=x)
-        phases = ops.depthwise_conv(x, kernel, padding="valid", data_format="channels_first")
+            x = _backend.repeat(x, r, 1)
+        kernel = constant(layout(_depthwise_bank, bank, channels), x.dtype, like=x)
+        phases = _backend.depthwise_conv(x, kernel)
         phases = _backend.reshape(fn(_backend.reshape(phases, (batch, channels, r * time))),
                                   (batch, channels, r, time))
         shape = (batch, channels, r)
-        edges = [ops.broadcast_to(phases[:, :, :1, :1], (*shape, before)), phases,
-                 ops.broadcast_to(phases[:, :, r - 1:, time - 1:], (*shape, after))]
+        edges = [_backend.broadcast_to(phases[:, :, :1, :1], (*shape, before)), phases,
+                 _backend.broadcast_to(phases[:, :, r - 1:, time - 1:], (*shape, after))]
         kernel = constant(layout(_depthwise_phase_decimator, phase_bank, channels), x.dtype,
                           like=x)
-        y = ops.depthwise_conv(ops.concatenate(edges, axis=3), kernel, padding="valid",
-                               data_format="channels_first")
+        y = _backend.depthwise_conv(_backend.concatenate(edges, 3), kernel)
         return _backend.reshape(y, (batch, channels, time))
     # phases (B*C, T, r): channels folded into the batch, one single-channel conv
     x = _backend.reshape(x, (batch * channels, time + taps - 1, 1))
     phases = ops.conv(x, constant(layout(_conv_bank, bank), x.dtype, like=x), padding="valid")
     phases = _backend.reshape(fn(_backend.reshape(phases, (batch, channels, time * r))),
                               (batch * channels, time, r))
-    edges = [ops.broadcast_to(phases[:, :1, :1], (batch * channels, before, r)), phases,
-             ops.broadcast_to(phases[:, time - 1:, r - 1:], (batch * channels, after, r))]
+    edges = [_backend.broadcast_to(phases[:, :1, :1], (batch * channels, before, r)), phases,
+             _backend.broadcast_to(phases[:, time - 1:, r - 1:], (batch * channels, after, r))]
     kernel = constant(layout(_phase_decimator_kernel, phase_bank), x.dtype, like=x)
-    y = ops.conv(ops.concatenate(edges, axis=1), kernel, padding="valid")
+    y = ops.conv(_backend.concatenate(edges, 1), kernel, padding="valid")
     return _backend.reshape(y, (batch, channels, time))
 
 
@@ -403,8 +400,9 @@ def _phase_decimator_kernel(phase_bank):
 
 
 def _depthwise_phase_decimator(phase_bank, channels):
-    taps, r = phase_bank.shape
-    return np.broadcast_to(phase_bank.T[:, :, None, None], (r, taps, channels, 1))
+    """The phase decimator as torch's grouped 2-D kernel ``(channels, 1, r, taps)`` over the
+    phases ``(B, C, r, T)``: one output per channel, summed over phases and taps."""
+    return np.broadcast_to(phase_bank.T[None, None], (channels, 1, *phase_bank.T.shape))
 
 
 # --- any ratio: a bank read with a stride ----------------------------------------------------
