@@ -47,26 +47,36 @@ def parse_args(argv=None):
 
 
 def interleaved(fns, x, args, backend):
-    """Median ms of each ``fns[name](x[name])``, one synchronised call of each per round
-    ("theirs" returns torch tensors: synchronised as torch's)."""
+    """Median ms of each ``fns[name](x[name])``, one synchronised call of each per round,
+    the order rotated from round to round (so that none always runs after the same one);
+    each name's per-round times in ``"ms"`` ("theirs" returns torch tensors: synchronised
+    as torch's)."""
     backends = {name: "torch" if name == "theirs" else backend for name in fns}
     for name, fn in fns.items():  # warm-up: compiles, allocates
         timing.sync(fn(x[name]), backends[name])
+    names = list(fns)
     times = {name: [] for name in fns}
     began = time.perf_counter()
     rounds = 0
     while True:
-        for name, fn in fns.items():
+        for name in names[rounds % len(names):] + names[:rounds % len(names)]:
             start = time.perf_counter()
-            timing.sync(fn(x[name]), backends[name])
+            timing.sync(fns[name](x[name]), backends[name])
             times[name].append((time.perf_counter() - start) * 1e3)
         rounds += 1
         spent = time.perf_counter() - began
         if (args.repeats and rounds >= args.repeats) or (not args.repeats and (
                 rounds >= 15 or (spent >= args.budget and rounds >= 3))):
             break
-    return {name: {"median_ms": statistics.median(t), "min_ms": min(t), "repeats": len(t)}
-            for name, t in times.items()}
+    return {name: {"median_ms": statistics.median(t), "min_ms": min(t), "repeats": len(t),
+                   "ms": t} for name, t in times.items()}
+
+
+def paired_ratio(row, name, reference="theirs"):
+    """The median over rounds of ``name``'s time / ``reference``'s in the same round (from
+    :func:`interleaved`): a load that drifts during the run moves both alike."""
+    return statistics.median(a / b for a, b in zip(row[name]["ms"], row[reference]["ms"],
+                                                   strict=True))
 
 
 def has_reference():
@@ -128,8 +138,7 @@ def run_case(ratio, which, inputs, args, backend):
             row["max_rel_diff"] = float(np.abs(got - want).max() / np.abs(want).max())
     row.update(interleaved(fns, x, args, backend))
     for name in ("ours", "ours_last"):
-        row[f"{name}_over_theirs"] = row[name]["median_ms"] / row["theirs"]["median_ms"] \
-            if "theirs" in row else None
+        row[f"{name}_over_theirs"] = paired_ratio(row, name) if "theirs" in row else None
     return row
 
 
@@ -189,7 +198,9 @@ def render(info, results, args):
         f"{torch_device()} ({info['torch_threads']} CPU threads"
         f"{'' if has_reference() else '; alias_free_torch is not installed: no reference'}). "
         "Medians of interleaved synchronised calls "
-        "after a warm-up; forward+backward = gradients of sum(y**2) for the input and alpha. "
+        "after a warm-up (the order rotated each round); ours / theirs: the median over "
+        "rounds of the two times in one round; forward+backward = gradients of sum(y**2) "
+        "for the input and alpha. "
         "The CPUs were shared with other jobs: expect +-10-20% noise per cell.", "",
         report.markdown_table(headers, rows, "rlrrrrr"), ""]
     if backend == "torch" and ok:
