@@ -317,20 +317,22 @@ class BigVGAN(keras.Model):
             raise ValueError(f"BigVGAN expects {self.hparams['num_mels']} mel channels "
                              f"(num_mels), got input shape {input_shape} ({self.data_format}).")
 
-        def shape(channels):
-            return self.input_shape_for()[:1] + (
-                (channels, None) if self.data_format == "channels_first" else (None, channels))
+        def build(layer, channels):  # once: `bigvgan()` returns a built model
+            if not layer.built:
+                layer.build(self.input_shape_for()[:1] + (
+                    (channels, None) if self.data_format == "channels_first"
+                    else (None, channels)))
 
         width = self.hparams["upsample_initial_channel"]
-        self.conv_pre.build(shape(self.hparams["num_mels"]))
+        build(self.conv_pre, self.hparams["num_mels"])
         n = len(self.hparams["resblock_kernel_sizes"])
         for i, up in enumerate(self.ups):
-            up.build(shape(width))
+            build(up, width)
             width //= 2
             for block in self.resblocks[i * n:(i + 1) * n]:
-                block.build(shape(width))
-        self.activation_post.build(shape(width))
-        self.conv_post.build(shape(width))
+                build(block, width)
+        build(self.activation_post, width)
+        build(self.conv_post, width)
 
     def call(self, mel):
         x = self.conv_pre(mel)
