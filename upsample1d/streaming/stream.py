@@ -332,23 +332,21 @@ class _SteadyStep:
     with every guard."""
 
     def __init__(self, step, compiled):
-        self.step, self.compiled, self.steady = step, compiled, set()
-        self.graphs = {}  # signature -> _backend.specialised(compiled, ...) for it
+        self.step, self.compiled = step, compiled
+        self.graphs = {}  # steady signature -> its graph (_backend.specialised)
         self.last, self.in_a_row = None, 0
 
     def __call__(self, x, state):
         signature = _signature(x, state)
-        if signature not in self.steady:
+        graph = self.graphs.get(signature)
+        if graph is None:
             self.last, self.in_a_row = None, 0
             y, new_state = self.step(x, state)
             if _signature(x, new_state) == signature:
-                self.steady.add(signature)
+                self.graphs[signature] = _backend.specialised(self.compiled, x, new_state)
             return y, new_state
         self.in_a_row = self.in_a_row + 1 if signature == self.last else 1
         self.last = signature
-        graph = self.graphs.get(signature)
-        if graph is None:
-            graph = self.graphs[signature] = _backend.specialised(self.compiled, x, state)
         if self.in_a_row > 2:
             try:
                 with _backend.skipping_guards():
