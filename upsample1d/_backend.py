@@ -14,7 +14,12 @@ Everything else in ``upsample1d`` is written once with ``keras.ops``. What is he
   TensorFlow, run that fastest), or as one depthwise conv, strided for decimation (PyTorch's
   CPU convolution runs a batch of thousands of one-channel signals slowly, and its
   depthwise form faster: ``benchmarks/README.md``, the alias-free rows). Same multiply-adds,
-  same numbers to float rounding.
+  same numbers to float rounding. On torch that form is torch's own grouped convolution
+  (:func:`depthwise_conv`), its kernel designed in torch's layout: Keras' depthwise_conv
+  reshapes and permutes the kernel on every eager call and torch copies the strided view.
+- :func:`same_conv` (PyTorch): BigVGAN's dilated convolutions hold torch's kernel layout; on
+  torch one ``conv1d`` reads it as it is, with the bias fused (no separate pass over the
+  output); elsewhere ``keras.ops.conv`` on its transpose.
 - :func:`interpolation_implementation` (PyTorch): the faster form of sinc interpolation +
   conv differs between backends (measured; the reason is in its docstring).
 - :func:`check_divisible` (TensorFlow): in a graph traced with an unknown length or channel
@@ -28,7 +33,8 @@ Everything else in ``upsample1d`` is written once with ``keras.ops``. What is he
   attributes it cannot). Under torch.compile the NumPy design code must not be traced at all
   (TorchDynamo turns NumPy arrays into tensors, and writing into them fails):
   :func:`constant_result` makes TorchDynamo run it for real and bake the result into the graph.
-- :func:`reshape` and :func:`transpose` (all): ``keras.ops`` first walks its arguments for
+- :func:`reshape`, :func:`transpose`, :func:`concatenate`, :func:`broadcast_to` and
+  :func:`repeat` (all): ``keras.ops`` first walks its arguments for
   symbolic tensors (a pytree traversal: more time than the reshape itself on torch); the
   shuffle, which has ruled them out already, the engine's ``up_map_down`` (109 calls in a
   BigVGAN forward pass) and reshapes of weights call the active backend's own implementation
@@ -40,8 +46,9 @@ Everything else in ``upsample1d`` is written once with ``keras.ops``. What is he
   node's ``arguments.fill_in`` in ``streaming/stream.py``, ``_flatten_layers`` in
   ``compare.py``). On torch that
   implementation also calls ``x.to(device)`` on every call (it compares a ``torch.device``
-  with a string), so there the shuffle calls ``torch.reshape`` and ``torch.permute``, which
-  never move data.
+  with a string), so there these are ``torch.reshape``, ``torch.permute``, ``torch.cat``,
+  ``torch.broadcast_to`` and ``torch.repeat_interleave``, which never move data between
+  devices.
 - :func:`pad` (all): ``keras.ops.pad``, unlike the other ops, makes a named ``Operation`` on
   every call, eager too: a Keras-global name counter moves, which TorchDynamo guards on (a
   ``torch.compile``'d model that pads would recompile on every call), and the Operation costs
