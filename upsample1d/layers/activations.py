@@ -92,11 +92,7 @@ class Snake1D(Layer):
         alpha, inverse = _backend.derived(
             self, lambda: self._factors(dtype, data_format), weights, dtype, data_format)
 
-        def snake(x):
-            wave = ops.sin(x * alpha)
-            return x + inverse * (wave * wave)
-
-        return snake
+        return lambda x: x + inverse * ops.square(ops.sin(x * alpha))
 
     def _factors(self, dtype, data_format):
         """``(alpha, 1 / (beta + 1e-9))`` in ``dtype``, shaped to broadcast over a tensor
