@@ -17,8 +17,9 @@ Parts (``--parts``, default all):
   called on one chunk alone (the per-call costs without the stream), and the real-time factor
   at 16 kHz and 44.1 kHz (time per chunk / duration of the chunk). The step runs as
   ``stream.compiled_step()`` (``jax.jit``, ``tf.function(jit_compile=True)``); on torch
-  (one thread, ``--torch-threads``) eager, and compiled (Inductor) at full size; the offline
-  reference is the faster of the offline calls timed (torch: eager and compiled);
+  eager, and compiled (Inductor) at full size; the offline reference is the faster of the
+  offline calls timed (torch: eager and compiled). Every backend, the step and the offline
+  call alike, runs on ``--threads`` CPUs (default 1, as a real-time stream runs);
 - ``cached_conv`` (torch): a conv / strided conv / transposed conv stack streamed by our
   ``step`` and by ``cached_conv``'s cached convolutions, per chunk, calls interleaved
   (goal: ours <= 1.0x), and each one's exactness against its own offline model.
@@ -39,7 +40,7 @@ import keras
 import numpy as np
 
 from benchmarks import progress, report, timing
-from benchmarks.machine import backend_name, info_line, machine_info
+from benchmarks.machine import backend_name, info_line, machine_info, on_threads
 from benchmarks.streaming_cases import (
     alias_free_gru_sinc_model,
     keras_layers,
@@ -64,9 +65,9 @@ def parse_args(argv=None):
     p.add_argument("--size", choices=sorted(SIZES), default="full")
     p.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS))
     p.add_argument("--budget", type=float, default=2.0, help="seconds per timed case")
-    p.add_argument("--torch-threads", type=int, default=1,
-                   help="torch CPU threads (default 1: a real-time stream runs one chunk at "
-                   "a time; two spinning threads on a shared 2-core machine cost 50x)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="CPUs and framework threads, on every backend (default 1: a real-time "
+                   "stream runs one chunk at a time; the offline call gets as many)")
     report.add_out_argument(p)
     return p.parse_args(argv)
 
@@ -401,7 +402,9 @@ def markdown(results, info):
                   ""]
     if "cost" in results:
         lines += ["## Cost of a steady step (median per chunk) against the offline call",
-                  "", f"Target: <= {COST_TARGET}x per sample at 4096 samples.", ""]
+                  "", f"Target: <= {COST_TARGET}x per sample at 4096 samples. Step and "
+                  f"offline call alike on {info.get('threads', '?')} thread(s) "
+                  "(`--threads`).", ""]
         rows = [[r["model"], r.get("mode", "compiled"), r["chunk"], f"{r['step_ms']:.3f}",
                  f"{r['offline_ms_per_sample'] * r['chunk']:.3f} "
                  f"({r.get('offline_mode', 'compiled')})", f"{r['ratio']:.2f}x",
@@ -444,12 +447,16 @@ def markdown(results, info):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
+    rc = on_threads(args.threads, "benchmarks.bench_streaming", argv)
+    if rc is not None:
+        return rc
     backend = backend_name()
     if backend == "torch":
         import torch
 
-        torch.set_num_threads(args.torch_threads)
+        torch.set_num_threads(args.threads)
     results = {}
     if "exactness" in args.parts:
         results["exactness"] = exactness(args.size, backend)
@@ -457,7 +464,7 @@ def main(argv=None):
         results["cost"] = cost(args.size, backend, args)
     if "cached_conv" in args.parts:
         results["cached_conv"] = cached_conv(args.size, backend, args)
-    info = machine_info()
+    info = {**machine_info(), "threads": args.threads}
     text = markdown(results, info)
     report.write_results(args.out, f"streaming-{backend}", {"info": info, **results}, text)
     print(text)

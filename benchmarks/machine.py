@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime
 import os
 import platform
+import subprocess
+import sys
 
 
 def backend_name():
@@ -57,6 +59,39 @@ def device_of(tensor, backend=None):
     if backend == "tensorflow":
         return getattr(tensor, "device", "") or "unknown"
     return "cpu"
+
+
+THREADS_SET = "UPSAMPLE1D_BENCH_THREADS"  # marks a process that on_threads started
+
+
+def on_threads(threads, module, argv):
+    """Run ``python -m module argv`` in a new process on the first ``threads`` usable CPUs,
+    with JAX's, TensorFlow's and OpenMP's thread pools sized to them; print its stdout and
+    return its exit status. Returns None at once in the process so started.
+
+    The pools are sized when a framework's runtime starts, which may be at import, so the
+    settings must be in place when a process starts. One thread is how a real-time stream
+    runs (one chunk at a time): on two cores, TensorFlow's default pools made a 4096-sample
+    step 1.5x slower than one thread did, and JAX's gave the offline call the second core
+    while a chunk-sized step gained little from it."""
+    if os.environ.get(THREADS_SET) == str(threads):
+        return None
+    cpus = sorted(os.sched_getaffinity(0))
+    if not 1 <= threads <= len(cpus):
+        raise SystemExit(f"--threads {threads}: this process may use {len(cpus)} CPUs")
+    env = dict(os.environ, **{THREADS_SET: str(threads), "OMP_NUM_THREADS": str(threads),
+                              "TF_NUM_INTRAOP_THREADS": str(threads),
+                              "TF_NUM_INTEROP_THREADS": str(threads)})
+    if threads == 1:  # XLA's CPU pool follows the affinity; its Eigen ops need telling
+        env["XLA_FLAGS"] = f"{env.get('XLA_FLAGS', '')} --xla_cpu_multi_thread_eigen=false"
+    os.sched_setaffinity(0, cpus[:threads])  # this thread's, which the child inherits
+    try:
+        done = subprocess.run([sys.executable, "-m", module, *argv], env=env,
+                              stdout=subprocess.PIPE, text=True, check=False)
+    finally:
+        os.sched_setaffinity(0, cpus)
+    print(done.stdout, end="")
+    return done.returncode
 
 
 def cpu_model():
