@@ -60,7 +60,8 @@ Everything else in ``upsample1d`` is written once with ``keras.ops``. What is he
   (``jax.jit``, ``tf.function(jit_compile=True)``, ``torch.compile`` with a code object of
   its own per stream, called once a graph is chosen with only the guards that tell graphs
   apart: :func:`skipping_guards`; on TensorFlow the chosen graph is called as a
-  ConcreteFunction: :func:`specialised`), and the mixed-precision scope of ``Layer.__call__`` for
+  ConcreteFunction, with flattened arguments through its private ``_call_flat`` where it has
+  one: :func:`specialised`), and the mixed-precision scope of ``Layer.__call__`` for
   a layer's ``call`` run directly.
 - :func:`derived` and :func:`derived_kernel` (PyTorch): what is made from a layer's weights
   alone (the transposed upsampler's re-indexed kernel, Snake's per-channel factors) is remade
