@@ -94,8 +94,11 @@ def _compiled_step_is_exact_and_traces_once_per_state_shape(name):
         assert len(traces) == len(signatures) < len(sizes)
 
 
-@pytest.mark.parametrize("name", _cases(["autoencoder", "demucs_like"], ["autoencoder"],
-                                        ("torch", "jax")))
+# JAX by default on demucs_like: its state's keys are not in sorted order, which jax.jit's
+# output dicts are (the steady path once missed the graph every other call there)
+@pytest.mark.parametrize("name", _cases(
+    ["autoencoder", "demucs_like"], ["demucs_like" if BACKEND == "jax" else "autoencoder"],
+    ("torch", "jax")))
 def test_compiled_step_compiles_once_per_chunk_length(name, monkeypatch):
     model = _small_model(name)
     stream = Stream(model)

@@ -129,7 +129,7 @@ class Stream:
             shape = (batch_size, channels) if kind == "recurrent" else \
                 self._shape(batch_size, channels, 0)
             state[key] = ops.zeros(shape, dtype=dtype)
-        return state
+        return _in_key_order(state)
 
     def step(self, x, state):
         """``(y, new_state)``: the output this chunk makes exact, and the state to pass
@@ -184,7 +184,7 @@ class Stream:
             run = {MERGE: self._merge, RECURRENT: self._recurrent}.get(node.reach.kind,
                                                                        self._window)
             values[node.call.output] = run(node, inputs, state, new_state, final)
-        return values[self._plan.output], new_state
+        return values[self._plan.output], _in_key_order(new_state)
 
     def _window(self, node, inputs, state, new_state, final):
         """Run the layer on its history and the new input; keep the outputs whose reach
@@ -366,6 +366,14 @@ def _signature(x, state):
     shapes = tuple([(key, tuple(value.shape), value.dtype) if value is not None else (key,)
                     for key, value in state.items()])
     return tuple(x.shape), x.dtype, shapes, _backend.guarded_context(x)
+
+
+def _in_key_order(state):
+    # jax.jit returns a dict with its keys sorted: an eager step's state in another order
+    # would have another signature than the compiled graph's, and the steps would alternate
+    # between the graph and eager mode. Sorted by key alone: torch.compile cannot sort
+    # (key, tensor) pairs
+    return {key: state[key] for key in sorted(state)}
 
 
 def _cast(x, dtype):
