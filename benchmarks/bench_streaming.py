@@ -19,7 +19,8 @@ Parts (``--parts``, default all):
   ``stream.compiled_step()`` (``jax.jit``, ``tf.function(jit_compile=True)``); on torch
   eager, and compiled (Inductor) at full size; the offline reference is the faster of the
   offline calls timed (torch: eager and compiled). Every backend, the step and the offline
-  call alike, runs on ``--threads`` CPUs (default 1, as a real-time stream runs);
+  call alike, runs on ``--threads`` CPUs (default 1, as a real-time stream runs), with
+  glibc's malloc keeping freed memory (:func:`benchmarks.machine.in_steady_process`);
 - ``cached_conv`` (torch): a conv / strided conv / transposed conv stack streamed by our
   ``step`` and by ``cached_conv``'s cached convolutions, per chunk, calls interleaved
   (goal: ours <= 1.0x), and each one's exactness against its own offline model.
@@ -40,7 +41,7 @@ import keras
 import numpy as np
 
 from benchmarks import progress, report, timing
-from benchmarks.machine import backend_name, info_line, machine_info, on_threads
+from benchmarks.machine import backend_name, in_steady_process, info_line, machine_info
 from benchmarks.streaming_cases import (
     alias_free_gru_sinc_model,
     keras_layers,
@@ -404,7 +405,8 @@ def markdown(results, info):
         lines += ["## Cost of a steady step (median per chunk) against the offline call",
                   "", f"Target: <= {COST_TARGET}x per sample at 4096 samples. Step and "
                   f"offline call alike on {info.get('threads', '?')} thread(s) "
-                  "(`--threads`).", ""]
+                  "(`--threads`), glibc's malloc keeping freed memory "
+                  "(`MALLOC_MMAP_THRESHOLD_`, `MALLOC_TRIM_THRESHOLD_` at 1 GiB).", ""]
         rows = [[r["model"], r.get("mode", "compiled"), r["chunk"], f"{r['step_ms']:.3f}",
                  f"{r['offline_ms_per_sample'] * r['chunk']:.3f} "
                  f"({r.get('offline_mode', 'compiled')})", f"{r['ratio']:.2f}x",
@@ -449,7 +451,7 @@ def markdown(results, info):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
-    rc = on_threads(args.threads, "benchmarks.bench_streaming", argv)
+    rc = in_steady_process(args.threads, "benchmarks.bench_streaming", argv)
     if rc is not None:
         return rc
     backend = backend_name()

@@ -61,19 +61,28 @@ def device_of(tensor, backend=None):
     return "cpu"
 
 
-THREADS_SET = "UPSAMPLE1D_BENCH_THREADS"  # marks a process that on_threads started
+THREADS_SET = "UPSAMPLE1D_BENCH_THREADS"  # marks a process in_steady_process started
 
 
-def on_threads(threads, module, argv):
+def in_steady_process(threads, module, argv):
     """Run ``python -m module argv`` in a new process on the first ``threads`` usable CPUs,
-    with JAX's, TensorFlow's and OpenMP's thread pools sized to them; print its stdout and
-    return its exit status. Returns None at once in the process so started.
+    with JAX's, TensorFlow's and OpenMP's thread pools sized to them and glibc's malloc
+    keeping the memory it frees; print its stdout and return its exit status. Returns None
+    at once in the process so started.
 
     The pools are sized when a framework's runtime starts, which may be at import, so the
     settings must be in place when a process starts. One thread is how a real-time stream
     runs (one chunk at a time): on two cores, TensorFlow's default pools made a 4096-sample
     step 1.5x slower than one thread did, and JAX's gave the offline call the second core
-    while a chunk-sized step gained little from it."""
+    while a chunk-sized step gained little from it.
+
+    By default glibc maps each large block (a 65536-sample activation) afresh and returns
+    it on free, and raises that threshold only as blocks are freed, so the same offline
+    call was fast or slow by the history of the process: the compiled torch auto-encoder on
+    65536 samples took 9.9 ms (page faults) or 5.0 ms with the thresholds fixed high, and
+    the tables' offline column moved 2x between runs. ``MALLOC_MMAP_THRESHOLD_`` and
+    ``MALLOC_TRIM_THRESHOLD_`` at 1 GiB keep every call on reused memory, as a long-running
+    server's would be."""
     if os.environ.get(THREADS_SET) == str(threads):
         return None
     cpus = sorted(os.sched_getaffinity(0))
@@ -81,7 +90,9 @@ def on_threads(threads, module, argv):
         raise SystemExit(f"--threads {threads}: this process may use {len(cpus)} CPUs")
     env = dict(os.environ, **{THREADS_SET: str(threads), "OMP_NUM_THREADS": str(threads),
                               "TF_NUM_INTRAOP_THREADS": str(threads),
-                              "TF_NUM_INTEROP_THREADS": str(threads)})
+                              "TF_NUM_INTEROP_THREADS": str(threads),
+                              "MALLOC_MMAP_THRESHOLD_": str(2**30),
+                              "MALLOC_TRIM_THRESHOLD_": str(2**30)})
     if threads == 1:  # XLA's CPU pool follows the affinity; its Eigen ops need telling
         env["XLA_FLAGS"] = f"{env.get('XLA_FLAGS', '')} --xla_cpu_multi_thread_eigen=false"
     os.sched_setaffinity(0, cpus[:threads])  # this thread's, which the child inherits
