@@ -21,7 +21,7 @@ from benchmarks.streaming_cases import (
     to_numpy,
 )
 from upsample1d import _backend
-from upsample1d.layers import SubpixelConv1D
+from upsample1d.layers import Snake1D, SubpixelConv1D, TransposedConvUpsample1D
 from upsample1d.models import autoencoder, demucs_like
 from upsample1d.streaming import NotStreamableError, Stream
 
@@ -147,6 +147,31 @@ def test_compiled_step_survives_a_change_of_grad_mode():
         second, _ = run_stream(stream, x, [64] * 12, step=compiled)
     offline = to_numpy(model(x))
     assert max(relative_error(first, offline), relative_error(second, offline)) <= TOLERANCE
+
+
+def test_compiled_step_bakes_what_is_made_from_weights_until_they_change():
+    """torch: what a layer makes from its weights alone (a transposed upsampler's polyphase
+    kernel, Snake's factors) is a constant of the compiled step's graphs, and a change of
+    those weights compiles them afresh: a step never runs on stale weights."""
+    if BACKEND != "torch":
+        pytest.skip("JAX and TensorFlow compile the making into their graphs")
+    inputs = keras.Input((None, 2))
+    upsampler, snake = TransposedConvUpsample1D(3, 2), Snake1D()
+    model = keras.Model(inputs, snake(upsampler(inputs)))
+    stream = Stream(model)
+    compiled = stream.compiled_step(backend="aot_eager")
+    chunk = np.random.default_rng(3).normal(size=(1, 8, 2)).astype("float32")
+    state = stream.initial_state(1)
+    for _ in range(8):  # warm-up, then graph calls with every guard, then the short ones
+        before, state = compiled(chunk, state)
+    assert len(compiled.compiled._baked) == 2  # the kernel and Snake's factors
+    upsampler.kernel.assign(upsampler.kernel * 2.0 + 0.5)
+    snake.alpha.assign(snake.alpha * 3.0)
+    after, _ = compiled(chunk, state)  # before any eager call could remake them
+    expected, _ = stream.step(chunk, state)
+    after, before, expected = to_numpy(after), to_numpy(before), to_numpy(expected)
+    assert relative_error(after, expected) <= TOLERANCE
+    assert relative_error(before, expected) > 0.1
 
 
 @pytest.mark.slow

@@ -66,8 +66,10 @@ Everything else in ``upsample1d`` is written once with ``keras.ops``. What is he
 - :func:`derived` and :func:`derived_kernel` (PyTorch): what is made from a layer's weights
   alone (the transposed upsampler's re-indexed kernel, Snake's per-channel factors) is remade
   on every eager torch call, tens of MB of copies for a large kernel, a dozen ops for a
-  Snake; in torch inference it is kept until the weights change. JAX and TensorFlow compile
-  the making into their graphs.
+  Snake; in torch inference it is kept until the weights change, and a graph of
+  :func:`compile_step` takes it as a constant (TorchDynamo's ``assume_constant_result``, one
+  function per owner, kept on the owner as ``_upsample1d_baked``), compiled afresh when
+  those weights change. JAX and TensorFlow compile the making into their graphs.
 - :func:`as_tensor` is not a branch but the one place where NumPy input becomes a tensor with
   its bits kept (16-bit floats travel as int16, which Keras would otherwise round-trip through
   float32 on torch) and with a warning where the backend changes the dtype (JAX without x64
@@ -78,6 +80,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import itertools
 import types
 import warnings
 import weakref
@@ -329,9 +332,14 @@ def derived(owner, make, variables, *key):
     tracing (inference: Keras' ``predict``, a ``no_grad`` block), it is kept per ``owner``
     and remade when a variable is written (a new tensor, or its version counter moves) or
     ``key`` changes. JAX and TensorFlow compile the making into their graph; torch
-    recording gradients needs it in the graph too."""
-    if BACKEND != "torch" or torch.is_grad_enabled() or compiling():
+    recording gradients needs it in the graph too. A torch graph that :func:`compile_step`
+    traces takes the kept value as a constant instead (:func:`_baked`)."""
+    if BACKEND != "torch" or torch.is_grad_enabled():
         return make()
+    if compiling():
+        baked = owner.__dict__.get(_BAKED_ATTRIBUTE)
+        kept = None if baked is None else baked(owner, key)
+        return make() if kept is None else kept
     # the tensors themselves are held (their memory cannot be reused by new ones)
     values = tuple(v.value if isinstance(v, keras.Variable) else v for v in variables)
     stamp = (tuple(v._version for v in values), *key)
@@ -341,7 +349,42 @@ def derived(owner, make, variables, *key):
         return kept[2]
     value = make()
     _DERIVED[owner] = (values, stamp, value)
+    if _BAKED_ATTRIBUTE not in owner.__dict__:
+        object.__setattr__(owner, _BAKED_ATTRIBUTE, _constant_of(next(_BAKER_NUMBERS)))
     return value
+
+
+_BAKING = None  # while a compile_step function runs on torch: where it records what it bakes
+_BAKED_ATTRIBUTE = "_upsample1d_baked"  # an owner's own constant-result function (_constant_of)
+_BAKER_NUMBERS = itertools.count()
+
+
+def _baked(owner, key):
+    """``owner``'s value kept by an eager :func:`derived` call for ``key``, while a torch
+    function of :func:`compile_step` traces and that value's weights are as they were when
+    it was made; recorded there as baked into the graph. None otherwise: the graph makes
+    the value itself. TorchDynamo calls this for real and keeps what it returns as a
+    constant of the graph (:func:`constant_result`): in a stream's compiled step, the
+    polyphase kernel of a transposed upsampler is then not re-indexed on every call (a
+    copy of the whole kernel each chunk)."""
+    kept = _DERIVED.get(owner)
+    if _BAKING is None or kept is None or kept[1][1:] != key:
+        return None
+    values, stamp, value = kept
+    if tuple(v._version for v in values) != stamp[0]:
+        return None
+    _BAKING[id(value)] = (values, stamp[0])
+    return value
+
+
+def _constant_of(number):
+    # TorchDynamo names a constant after the code of the function that returned it and
+    # takes one constant per name in a graph: each owner gets a function of its own
+    def baked(owner, key):
+        return _baked(owner, key)
+
+    baked.__code__ = baked.__code__.replace(co_name=f"baked_{number}")
+    return constant_result(baked)
 
 
 def derived_kernel(layer, make, variable):
@@ -350,7 +393,7 @@ def derived_kernel(layer, make, variable):
     kernel the remaking is tens of MB copied each call (BigVGAN's first upsampler: 57 MB;
     then torch's conv copies it again into its own layout), so the kept kernel is in the
     layout torch's conv reads."""
-    if BACKEND != "torch" or torch.is_grad_enabled() or compiling():
+    if BACKEND != "torch" or torch.is_grad_enabled():
         return make()
     # Keras' torch conv and conv_transpose read kernel.permute(2, 1, 0): make it contiguous
     return derived(layer, lambda: make().permute(2, 1, 0).contiguous().permute(2, 1, 0),
@@ -409,7 +452,9 @@ def autocast(layer):
 def compile_step(step, **options):
     """``step`` under ``jax.jit``, ``tf.function(jit_compile=True)`` or ``torch.compile``
     (``dynamic=False``: every chunk length and state shape is its own specialised graph,
-    as on the other two). ``options`` go to the compiler."""
+    as on the other two). ``options`` go to the compiler. On torch, what is made from
+    weights alone is a constant of the graphs while those weights stay as they are
+    (:class:`_BakingCompiled`)."""
     backend = keras.backend.backend()
     if backend == "jax":
         import jax
@@ -420,10 +465,37 @@ def compile_step(step, **options):
 
         return tf.function(step, **{"jit_compile": True, **options})
     if backend == "torch":
+        return _BakingCompiled(step, {"dynamic": False, **options})
+    raise NotImplementedError(f"no compiler for the {backend} backend")
+
+
+class _BakingCompiled:
+    """``torch.compile(step, **options)`` (with a code object of its own) whose graphs take
+    what :func:`derived` keeps (a transposed upsampler's re-indexed kernel, Snake's
+    factors) as constants (:func:`_baked`), compiled afresh once the weights of one of them
+    change (each call compares their version counters): the graphs never use a stale
+    value, as the eager path never does."""
+
+    def __init__(self, step, options):
+        self._step, self._options = step, options
+        self._fresh()
+
+    def _fresh(self):
         import torch
 
-        return torch.compile(_own_code(step), **{"dynamic": False, **options})
-    raise NotImplementedError(f"no compiler for the {backend} backend")
+        self._compiled = torch.compile(_own_code(self._step), **self._options)
+        self._baked = {}  # id(value) -> (the weights it was made from, their versions)
+
+    def __call__(self, *args):
+        global _BAKING
+        if any(tuple(v._version for v in values) != versions
+               for values, versions in self._baked.values()):
+            self._fresh()
+        outer, _BAKING = _BAKING, self._baked
+        try:
+            return self._compiled(*args)
+        finally:
+            _BAKING = outer
 
 
 def specialised(compiled, *args):
