@@ -155,9 +155,11 @@ class Stream:
         state's shapes stop changing: the first steps, while the histories fill, run
         eagerly, so each chunk length compiles once. On torch, from the third compiled call
         in a row with one chunk length on, only the guards that tell its graphs apart are
-        checked (shapes, dtypes, device and grad mode are checked here); on TensorFlow the
-        graph of a chunk length is called as a ConcreteFunction, without tf.function's
-        dispatch.
+        checked (shapes, dtypes, device and grad mode are checked here), and what layers
+        make from their weights alone (a transposed upsampler's polyphase kernel, Snake's
+        factors) is a constant of the graphs, compiled afresh when those weights change; on
+        TensorFlow the graph of a chunk length is called as a ConcreteFunction, without
+        tf.function's dispatch.
         (``jax.jit(stream.step)`` works too, tracing once per state shape.)"""
         return _SteadyStep(self.step, _backend.compile_step(self.step, **options))
 
