@@ -44,7 +44,7 @@ Everything else in ``upsample1d`` is written once with ``keras.ops``. What is he
   the private attributes of public Keras objects that the package reads are named where
   they are read: the functional graph in ``streaming/graph.py``, ``RNN.inner_loop`` and a
   node's ``arguments.fill_in`` in ``streaming/stream.py``, ``_flatten_layers`` in
-  ``compare.py``). On torch that
+  ``compare.py``, ``Variable._value`` in :class:`_Rejitted`). On torch that
   implementation also calls ``x.to(device)`` on every call (it compares a ``torch.device``
   with a string), so there these are ``torch.reshape``, ``torch.permute``, ``torch.cat``,
   ``torch.broadcast_to`` and ``torch.repeat_interleave``, which never move data between
@@ -61,8 +61,9 @@ Everything else in ``upsample1d`` is written once with ``keras.ops``. What is he
   its own per stream, called once a graph is chosen with only the guards that tell graphs
   apart: :func:`skipping_guards`; on TensorFlow the chosen graph is called as a
   ConcreteFunction, with flattened arguments through its private ``_call_flat`` where it has
-  one: :func:`specialised`), and the mixed-precision scope of ``Layer.__call__`` for
-  a layer's ``call`` run directly.
+  one: :func:`specialised`; on JAX jitted afresh when a weight changes, since a trace
+  keeps the weights it read as constants: :class:`_Rejitted`), and the mixed-precision
+  scope of ``Layer.__call__`` for a layer's ``call`` run directly.
 - :func:`derived` and :func:`derived_kernel` (PyTorch): what is made from a layer's weights
   alone (the transposed upsampler's re-indexed kernel, Snake's per-channel factors) is remade
   on every eager torch call, tens of MB of copies for a large kernel, a dozen ops for a
@@ -449,17 +450,17 @@ def autocast(layer):
     return AutocastScope(layer.compute_dtype)
 
 
-def compile_step(step, **options):
+def compile_step(step, variables=(), **options):
     """``step`` under ``jax.jit``, ``tf.function(jit_compile=True)`` or ``torch.compile``
     (``dynamic=False``: every chunk length and state shape is its own specialised graph,
-    as on the other two). ``options`` go to the compiler. On torch, what is made from
-    weights alone is a constant of the graphs while those weights stay as they are
-    (:class:`_BakingCompiled`)."""
+    as on the other two). ``options`` go to the compiler. No graph runs on weights older
+    than the ``variables`` (those ``step`` reads) hold: on JAX it is jitted afresh when one
+    holds a new value (:class:`_Rejitted`); on torch what is made from weights alone is a
+    constant of the graphs while those weights stay as they are (:class:`_BakingCompiled`);
+    a TensorFlow graph reads its variables on every call."""
     backend = keras.backend.backend()
     if backend == "jax":
-        import jax
-
-        return jax.jit(step, **options)
+        return _Rejitted(step, variables, options)
     if backend == "tensorflow":
         import tensorflow as tf
 
@@ -467,6 +468,35 @@ def compile_step(step, **options):
     if backend == "torch":
         return _BakingCompiled(step, {"dynamic": False, **options})
     raise NotImplementedError(f"no compiler for the {backend} backend")
+
+
+class _Rejitted:
+    """``jax.jit(step, **options)``, jitted afresh when one of ``variables`` holds a new
+    value (each call compares the arrays they hold, ``Variable._value``, a Keras private
+    attribute: ``value`` costs microseconds a variable): a trace keeps the weights it read
+    as constants of its graph, so after ``set_weights`` or ``assign`` the graph would still
+    compute with the old ones."""
+
+    def __init__(self, step, variables, options):
+        self._step, self._variables, self._options = step, list(variables), options
+        self._fresh()
+
+    def _fresh(self):
+        import jax
+
+        step = self._step
+
+        def fresh(*args):  # a new function: jax.jit keeps its traces per function
+            return step(*args)
+
+        self._compiled = jax.jit(fresh, **self._options)
+        self._values = [v._value for v in self._variables]
+
+    def __call__(self, *args):
+        if any(v._value is not value
+               for v, value in zip(self._variables, self._values, strict=True)):
+            self._fresh()
+        return self._compiled(*args)
 
 
 class _BakingCompiled:
@@ -520,8 +550,10 @@ def specialised(compiled, *args):
     if not callable(getattr(concrete, "_call_flat", None)):
         return concrete
 
-    def call(*arguments):
-        return concrete._call_flat(tf.nest.flatten(arguments), concrete.captured_inputs)
+    def call(*arguments):  # a NumPy chunk too, which the public call would convert
+        flat = [a if isinstance(a, tf.Tensor) else tf.convert_to_tensor(a)
+                for a in tf.nest.flatten(arguments)]
+        return concrete._call_flat(flat, concrete.captured_inputs)
 
     return call
 

@@ -158,10 +158,13 @@ class Stream:
         checked (shapes, dtypes, device and grad mode are checked here), and what layers
         make from their weights alone (a transposed upsampler's polyphase kernel, Snake's
         factors) is a constant of the graphs, compiled afresh when those weights change; on
+        JAX the step is jitted afresh when a variable of the model holds a new value; on
         TensorFlow the graph of a chunk length is called as a ConcreteFunction, without
-        tf.function's dispatch.
-        (``jax.jit(stream.step)`` works too, tracing once per state shape.)"""
-        return _SteadyStep(self.step, _backend.compile_step(self.step, **options))
+        tf.function's dispatch. So the compiled step always computes with the model's
+        current weights. (``jax.jit(stream.step)`` works too, tracing once per state shape,
+        but keeps the weights its trace read.)"""
+        return _SteadyStep(self.step, _backend.compile_step(self.step, self.model.variables,
+                                                            **options))
 
     # --- internals --------------------------------------------------------------------------
 
