@@ -484,12 +484,8 @@ class _Rejitted:
     def _fresh(self):
         import jax
 
-        step = self._step
-
-        def fresh(*args):  # a new function: jax.jit keeps its traces per function
-            return step(*args)
-
-        self._compiled = jax.jit(fresh, **self._options)
+        # a function of its own: jax.jit keeps its traces per function
+        self._compiled = jax.jit(_own_code(self._step), **self._options)
         self._values = [v._value for v in self._variables]
 
     def __call__(self, *args):
@@ -591,7 +587,8 @@ def refused_without_guards(error):
 def _own_code(step):
     """``step`` (a function or bound method) with a code object of its own: torch.compile
     keeps its graphs, and its limit of 8 recompilations, per code object, which the ``step``
-    of every Stream in a process would otherwise share."""
+    of every Stream in a process would otherwise share (jax.jit keeps its traces per
+    function, which this also makes new)."""
     function = getattr(step, "__func__", step)
     copy = types.FunctionType(function.__code__.replace(), function.__globals__,
                               function.__name__, function.__defaults__, function.__closure__)
