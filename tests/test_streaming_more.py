@@ -149,6 +149,27 @@ def test_compiled_step_survives_a_change_of_grad_mode():
     assert max(relative_error(first, offline), relative_error(second, offline)) <= TOLERANCE
 
 
+def test_inductor_writes_a_cpp_wrapper_for_cpu_tensors_unless_told_otherwise():
+    """torch: compile_step asks Inductor for its C++ wrapper where the arguments are CPU
+    tensors; another backend, a mode (torch.compile takes a mode or options, not both) and
+    the caller's own ``cpp_wrapper`` are left as they are."""
+    if BACKEND != "torch":
+        pytest.skip("Inductor is torch's compiler")
+    import torch
+
+    args = (torch.zeros(1, 4, 1), {"a/history": torch.zeros(1, 2, 1)})
+    with_wrapper = _backend._with_cpp_wrapper
+    assert with_wrapper({"dynamic": False}, args) == {
+        "dynamic": False, "options": {"cpp_wrapper": True}}
+    assert with_wrapper({"options": {"cpp_wrapper": False, "freezing": True}}, args) == {
+        "options": {"cpp_wrapper": False, "freezing": True}}
+    for options in ({"backend": "aot_eager"}, {"mode": "max-autotune"}):
+        assert with_wrapper(options, args) == options
+    assert with_wrapper({}, (np.zeros((1, 4, 1)),)) == {}  # no tensor tells the device
+    if torch.cuda.is_available():
+        assert with_wrapper({}, (torch.zeros(1, 4, 1, device="cuda"),)) == {}
+
+
 def test_compiled_step_computes_with_the_current_weights():
     """A compiled step whose weights change computes with the new ones: on JAX, whose
     traces hold the weights they read as constants, it is jitted afresh; on torch what a

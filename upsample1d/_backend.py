@@ -457,7 +457,8 @@ def compile_step(step, variables=(), **options):
     than the ``variables`` (those ``step`` reads) hold: on JAX it is jitted afresh when one
     holds a new value (:class:`_Rejitted`); on torch what is made from weights alone is a
     constant of the graphs while those weights stay as they are (:class:`_BakingCompiled`);
-    a TensorFlow graph reads its variables on every call."""
+    a TensorFlow graph reads its variables on every call. On torch, Inductor writes a C++
+    wrapper for CPU arguments (:func:`_with_cpp_wrapper`)."""
     backend = keras.backend.backend()
     if backend == "jax":
         return _Rejitted(step, variables, options)
@@ -500,28 +501,48 @@ class _BakingCompiled:
     what :func:`derived` keeps (a transposed upsampler's re-indexed kernel, Snake's
     factors) as constants (:func:`_baked`), compiled afresh once the weights of one of them
     change (each call compares their version counters): the graphs never use a stale
-    value, as the eager path never does."""
+    value, as the eager path never does. Compiled at the first call, which tells the device
+    (:func:`_with_cpp_wrapper`)."""
 
     def __init__(self, step, options):
         self._step, self._options = step, options
-        self._fresh()
+        self._compiled, self._baked = None, {}
 
-    def _fresh(self):
+    def _fresh(self, args):
         import torch
 
-        self._compiled = torch.compile(_own_code(self._step), **self._options)
+        self._compiled = torch.compile(_own_code(self._step),
+                                       **_with_cpp_wrapper(self._options, args))
         self._baked = {}  # id(value) -> (the weights it was made from, their versions)
 
     def __call__(self, *args):
         global _BAKING
-        if any(tuple(v._version for v in values) != versions
-               for values, versions in self._baked.values()):
-            self._fresh()
+        if self._compiled is None or any(tuple(v._version for v in values) != versions
+                                         for values, versions in self._baked.values()):
+            self._fresh(args)
         outer, _BAKING = _BAKING, self._baked
         try:
             return self._compiled(*args)
         finally:
             _BAKING = outer
+
+
+def _with_cpp_wrapper(options, args):
+    """torch.compile's ``options`` with Inductor's C++ wrapper (``cpp_wrapper``) where the
+    arguments are CPU tensors and ``options`` name neither another backend nor a ``mode``
+    (torch.compile takes a mode or options, not both; ``options={"cpp_wrapper": False}``
+    turns it off). The default wrapper calls each kernel from Python: about 0.26 ms of a
+    1.99 ms ``demucs_like`` step at 4096 samples on one thread (1.73 ms with it; its offline
+    call 15.4 -> 12.5 ms), 7-9% of a 256-sample step of cached_conv's stack, for a longer first
+    compilation (the wrapper is C++ too)."""
+    if options.get("backend", "inductor") != "inductor" or "mode" in options:
+        return options
+    import torch
+
+    tensors = [a for a in keras.tree.flatten(args) if isinstance(a, torch.Tensor)]
+    if not tensors or any(t.device.type != "cpu" for t in tensors):
+        return options
+    return {**options, "options": {"cpp_wrapper": True, **options.get("options", {})}}
 
 
 def specialised(compiled, *args):
