@@ -531,10 +531,10 @@ def _with_cpp_wrapper(options, args):
     """torch.compile's ``options`` with Inductor's C++ wrapper (``cpp_wrapper``) where the
     arguments are CPU tensors and ``options`` name neither another backend nor a ``mode``
     (torch.compile takes a mode or options, not both; ``options={"cpp_wrapper": False}``
-    turns it off). The default wrapper calls each kernel from Python: about 0.26 ms of a
-    1.99 ms ``demucs_like`` step at 4096 samples on one thread (1.73 ms with it; its offline
-    call 15.4 -> 12.5 ms), 7-9% of a 256-sample step of cached_conv's stack, for a longer first
-    compilation (the wrapper is C++ too)."""
+    turns it off). The default wrapper calls each kernel from Python: about 0.3 ms of a
+    2.17 ms ``demucs_like`` step at 4096 samples on one thread (1.87 ms with it; its offline
+    call 16.5 -> 13.4 ms), 7-9% of a 256-sample step of cached_conv's stack, for a longer
+    first compilation (the wrapper is C++ too)."""
     if options.get("backend", "inductor") != "inductor" or "mode" in options:
         return options
     import torch
