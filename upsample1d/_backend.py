@@ -327,20 +327,22 @@ def constant_result(function):
 _DERIVED = weakref.WeakKeyDictionary()  # owner -> (variable values, stamp, derived value)
 
 
-def derived(owner, make, variables, *key):
+def derived(owner, make, variables, *key, traced=None):
     """``make()``, a value made from ``variables`` alone (and ``key``: a dtype, a layout).
     Eager torch would remake it on every call. So on torch, outside gradient recording and
     tracing (inference: Keras' ``predict``, a ``no_grad`` block), it is kept per ``owner``
     and remade when a variable is written (a new tensor, or its version counter moves) or
     ``key`` changes. JAX and TensorFlow compile the making into their graph; torch
     recording gradients needs it in the graph too. A torch graph that :func:`compile_step`
-    traces takes the kept value as a constant instead (:func:`_baked`)."""
+    traces takes the kept value as a constant instead (:func:`_baked`); any other trace
+    makes it with ``traced`` (default ``make``: the layout kept values are copied into
+    would be one more copy in its graph)."""
     if BACKEND != "torch" or torch.is_grad_enabled():
         return make()
     if compiling():
         baked = owner.__dict__.get(_BAKED_ATTRIBUTE)
         kept = None if baked is None else baked(owner, key)
-        return make() if kept is None else kept
+        return (traced or make)() if kept is None else kept
     # the tensors themselves are held (their memory cannot be reused by new ones)
     values = tuple(v.value if isinstance(v, keras.Variable) else v for v in variables)
     stamp = (tuple(v._version for v in values), *key)
@@ -398,7 +400,7 @@ def derived_kernel(layer, make, variable):
         return make()
     # Keras' torch conv and conv_transpose read kernel.permute(2, 1, 0): make it contiguous
     return derived(layer, lambda: make().permute(2, 1, 0).contiguous().permute(2, 1, 0),
-                   (variable,), layer.compute_dtype)
+                   (variable,), layer.compute_dtype, traced=make)
 
 
 # --- input conversion -----------------------------------------------------------------------
