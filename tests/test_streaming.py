@@ -152,6 +152,29 @@ def test_nested_models_and_shared_layers():
     assert "shared#1" in stream.layer_latency
 
 
+@pytest.mark.parametrize("kernel,strides,padding,output_padding", [
+    (2, 2, "same", 1), (1, 2, "same", 0), (2, 3, "same", 1), (1, 3, "valid", 0)])
+def test_transposed_conv_whose_output_is_short_of_strides_per_sample(kernel, strides, padding,
+                                                                      output_padding):
+    # (L - 1) * strides + ... < L * strides output samples: the last samples of a window's
+    # last block are missing, so those blocks wait for the next input (they were cut)
+    layer = lambda: keras.layers.Conv1DTranspose(  # noqa: E731
+        3, kernel, strides=strides, padding=padding, output_padding=output_padding)
+    stream = assert_streams_exactly(single_layer_model(layer, channels=2), blocks=7,
+                                    kinds=KINDS)
+    assert stream.latency == 1
+
+
+def test_strided_same_layer_after_a_length_change_that_keeps_its_phase():
+    # a "valid" conv shortens by 2: the strided "same" conv's input stays a multiple of 2
+    # (one shortened by 1 is refused: test_streaming_more.py)
+    keras.utils.set_random_seed(6)
+    inputs = keras.Input((None, 2))
+    x = keras.layers.Conv1D(3, 3, padding="valid")(inputs)
+    x = keras.layers.Conv1D(3, 3, strides=2, padding="same")(x)
+    assert_streams_exactly(keras.Model(inputs, x), kinds=KINDS)
+
+
 def test_sequential_model():
     keras.utils.set_random_seed(5)
     model = keras.Sequential([keras.Input((None, 2)), keras.layers.Conv1D(4, 3, padding="same"),

@@ -12,6 +12,7 @@ import keras
 import numpy as np
 import pytest
 from conftest import BACKEND, compile_fn
+from keras import ops
 
 from benchmarks.streaming_cases import (
     alias_free_gru_sinc_model,
@@ -254,6 +255,17 @@ def _dense_on_time():
     return keras.Model(inputs, keras.layers.Dense(3, name="dense")(x))
 
 
+def _same_stride_after(shortening, make_strided):
+    inputs = keras.Input((None, 2))
+    x = keras.layers.Conv1D(2, shortening + 1, padding="valid")(inputs)
+    return keras.Model(inputs, make_strided()(x))
+
+
+def _constant_along_time():
+    inputs = keras.Input((None, 1))
+    return keras.Model(inputs, keras.ops.multiply(inputs, np.ones((1, 8, 1), "float32")))
+
+
 REFUSALS = {
     "bidirectional": (lambda: demucs_like(length=None, depth=2, channels=4),
                       r"'lstm0' \(Bidirectional\) cannot stream: its backward RNN starts at "
@@ -273,6 +285,27 @@ REFUSALS = {
     "concat_time": (_concat_time, r"'cat' .* acts along axis \[1\], which includes time"),
     "dense_on_time": (_dense_on_time, r"'dense' .* axis \[-1\], which includes time"),
     "two_inputs": (_two_inputs, r"2 inputs and 1 outputs"),
+    # offline, Keras pads a strided "same" layer by its input's length modulo the stride
+    "same_stride_conv_after_valid": (
+        lambda: _same_stride_after(1, lambda: keras.layers.Conv1D(
+            2, 3, strides=2, padding="same", name="down")),
+        r"'down' .* 'same' with strides 2, and its input is 65535 samples long when the "
+        r"model's is 65536"),
+    "same_stride_pooling_after_valid": (
+        lambda: _same_stride_after(2, lambda: keras.layers.MaxPooling1D(
+            3, strides=3, padding="same", name="pool")),
+        r"'pool' .* 'same' with strides 3, .* 1 more than a multiple of 3"),
+    "softmax_along_time": (
+        lambda: _model(keras.layers.Conv1D(2, 3, padding="same", activation="softmax",
+                                           data_format="channels_first", name="conv"),
+                       (2, None)),
+        r"'conv' .* activation 'softmax' acts along the last axis, which is time"),
+    "custom_activation": (
+        lambda: _model(keras.layers.Dense(2, name="dense", activation=lambda x: x - ops.mean(
+            x, axis=1, keepdims=True))),
+        r"'dense' .* activation '<lambda>' is not one of Keras' activations"),
+    "constant_along_time": (_constant_along_time,
+                            r"constant of shape \(1, 8, 1\), which varies along time"),
 }
 
 
@@ -319,6 +352,18 @@ def test_bad_chunks(stream):
         stream.step(np.zeros((1, 4, 2), "float32"), state)
     with pytest.raises(ValueError, match="batch_size"):
         stream.initial_state(0)
+
+
+def test_a_float64_stream_takes_chunks_in_the_dtype_the_backend_holds_float64_in():
+    # JAX without x64 holds float64 as float32: its float64 model runs on its arrays
+    inputs = keras.Input((None, 1), dtype="float64")
+    model = keras.Model(inputs, keras.layers.Conv1D(1, 3, padding="same",
+                                                    dtype="float64")(inputs))
+    stream = Stream(model)
+    x = keras.ops.cast(keras.ops.convert_to_tensor(np.arange(8.0)[None, :, None]), "float64")
+    y, state = stream.step(x, stream.initial_state(1))
+    streamed = np.concatenate([to_numpy(y), to_numpy(stream.flush(state))], axis=1)
+    np.testing.assert_allclose(streamed, to_numpy(model(x)), rtol=1e-6, atol=1e-6)
 
 
 def test_state_of_another_batch_size_dtype_or_stream_is_refused(stream):

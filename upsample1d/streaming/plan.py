@@ -166,6 +166,70 @@ def _state_layout(node, tensors, dtypes, time_axis):
     return layout
 
 
+def _offline_lengths(calls, source, tensors, time_axis, length):
+    """Each tensor's length when the model runs offline on ``length`` samples, by each
+    operation's own shape rule (None downstream of one that has none for it)."""
+    lengths = {source: length}
+    for call in calls:
+        known = [lengths.get(key) for _, key in call.inputs]
+        lengths[call.output] = None
+        if None in known:
+            continue
+        specs = {}
+        for (arg_id, key), n in zip(call.inputs, known, strict=True):
+            shape = [1, *tensors[key].shape[1:]]
+            shape[time_axis] = n
+            specs[arg_id] = keras.KerasTensor(tuple(shape), dtype=tensors[key].dtype)
+        args, kwargs = call.arguments.fill_in(specs)
+        try:
+            spec = call.operation.compute_output_spec(*args, **kwargs)
+        except (ValueError, TypeError, NotImplementedError):
+            continue
+        lengths[call.output] = getattr(spec, "shape", (None,) * 3)[time_axis]
+    return lengths
+
+
+def _check_same_strides(nodes, source, tensors, time_axis, hop):
+    """Refuse a strided ``"same"`` layer whose input, offline, is not a multiple of its
+    stride long: Keras pads such an input by ``span - length % strides`` in all, so where its
+    output samples fall depends on the signal's length, while a stream's windows are
+    multiples of the stride. (Its input length modulo the stride is the same for every
+    signal a stream takes: a multiple of the hop long.)"""
+    strided = [node for node in nodes if rules.same_padding_stride(node.call.operation) > 1]
+    if not strided:
+        return
+    length = hop * -(-65536 // hop)  # longer than any "valid" layer shortens it
+    lengths = _offline_lengths([node.call for node in nodes], source, tensors, time_axis,
+                               length)
+    for node in strided:
+        strides = rules.same_padding_stride(node.call.operation)
+        got = lengths[node.call.inputs[0][1]]
+        if got is not None and got % strides:
+            rules.refuse(node.call.operation, f"its padding is 'same' with strides {strides}, "
+                         f"and its input is {got} samples long when the model's is {length} "
+                         f"(a multiple of the hop, {hop}): {got % strides} more than a "
+                         f"multiple of {strides}, so Keras pads it otherwise than the "
+                         "stream's windows (layers before it change the length); use "
+                         "padding 'valid' or 'causal', or keep the length a multiple of "
+                         f"{strides} before it")
+
+
+def _check_constants(call, time_axis):
+    """Refuse an element-wise op with a constant operand that varies along time (an
+    envelope): each chunk would meet all of it."""
+    if isinstance(call.operation, keras.layers.Layer):
+        return
+    for value in keras.tree.flatten((call.arguments.args, call.arguments.kwargs)):
+        if isinstance(value, keras.KerasTensor) or not hasattr(value, "shape"):
+            continue
+        shape = (1, 1, 1, *tuple(value.shape))[-max(3, len(value.shape)):]
+        if len(shape) > 3 or shape[time_axis] != 1:
+            rules.refuse(call.operation, f"it takes a constant of shape {tuple(value.shape)}, "
+                                         f"which varies along time (axis {time_axis}); a "
+                                         "stream meets it chunk by chunk. Make it an input of "
+                                         "the model, or one value per channel")
+
+
 def make_plan(model, data_format=None):
     """The :class:`Plan` of ``model`` (``data_format`` of its input; by default that of its
     layers, channels_last when none says)."""
@@ -179,6 +243,7 @@ def make_plan(model, data_format=None):
     nodes = []
     for call in calls:
         _check_arguments(call)
+        _check_constants(call, time_axis)
         tensor_inputs = {key for _, key in call.inputs}
         reach = rules.reach(call.operation, time_axis)
         if reach.kind != MERGE and len(tensor_inputs) != 1:
@@ -186,6 +251,7 @@ def make_plan(model, data_format=None):
                                          "rule to align them")
         nodes.append(Node(call, reach))
     grains = _grains(nodes, source, output, tensors)
+    _check_same_strides(nodes, source, tensors, time_axis, grains[source])
     rates, lags = _rates_and_lags(nodes, source, tensors, grains)
     dtypes = _run_dtypes(calls, source, tensors)
     for node in nodes:

@@ -148,10 +148,20 @@ def _window(kernel_span, strides, left):
 
 def _keras_conv(layer, time_axis):
     _format_axis(layer, time_axis)
+    _pointwise_activation(layer, time_axis)
     (size,), (strides,), (dilation,) = layer.kernel_size, layer.strides, layer.dilation_rate
     span = (size - 1) * dilation + 1
     left = {"valid": 0, "causal": span - 1, "same": max(span - strides, 0) // 2}[layer.padding]
     return _window(span, strides, left)
+
+
+def same_padding_stride(layer):
+    """The stride of a Keras convolution or pooling layer with ``"same"`` padding, whose
+    padding depends on its input's length modulo the stride; 1 for any other layer."""
+    kinds = (keras.layers.Conv1D, keras.layers.MaxPooling1D, keras.layers.AveragePooling1D)
+    if not isinstance(layer, kinds) or layer.padding != "same":
+        return 1
+    return layer.strides[0]
 
 
 def _keras_pooling(layer, time_axis):
@@ -162,8 +172,13 @@ def _keras_pooling(layer, time_axis):
 
 
 def _keras_conv_transpose(layer, time_axis):
-    """Keras' padding rule (``backend_utils``: the ``full`` output cropped by ``crop``)."""
+    """Keras' padding rule (``backend_utils``: the ``full`` output cropped by ``crop``).
+    Where its output is shorter than ``strides`` samples per input sample (an
+    ``output_padding`` below ``strides - span % 2`` with ``"same"``, below ``strides - span``
+    with ``"valid"``), the last samples of a window's last block are missing: those blocks
+    wait for the next input block."""
     _format_axis(layer, time_axis)
+    _pointwise_activation(layer, time_axis)
     (size,), (strides,), (dilation,) = layer.kernel_size, layer.strides, layer.dilation_rate
     span = (size - 1) * dilation + 1
     crop = 0
@@ -171,7 +186,20 @@ def _keras_conv_transpose(layer, time_axis):
         extra = layer.output_padding[0] if layer.output_padding else None
         pad = strides + span - 2 if extra is None else span + span % 2 - 2 + extra
         crop = span - 1 - min(pad // 2 + pad % 2, span - 1)
-    return _transposed(span, strides, crop)
+    reach = _transposed(span, strides, crop)
+    window = 4 * (span + strides)  # any length: Keras' output length is affine in it
+    short = window * strides - time_length(layer, time_axis, window)
+    if short <= 0:
+        return reach
+    return Reach(reach.left, max(reach.right, -(-short // strides)), strides, 1)
+
+
+def time_length(layer, time_axis, length):
+    """The length of ``layer``'s output on an input of ``length`` samples (its own shape
+    rule; one channel)."""
+    shape = [None, 1, 1]
+    shape[time_axis] = length
+    return layer.compute_output_shape(tuple(shape))[time_axis]
 
 
 def _transposed(span, factor, crop):
@@ -208,15 +236,34 @@ def _normalization(layer, time_axis):
     return _channels_only(layer, time_axis, layer.axis)
 
 
-def _activation(layer, time_axis):
-    name = getattr(layer.activation, "__name__", "")
-    if name in ("softmax", "log_softmax", "glu", "sparsemax") and time_axis == 2:
+ALONG_LAST_AXIS = ("softmax", "log_softmax", "glu", "sparsemax")  # Keras' other activations
+# act on each element alone
+
+
+def _pointwise_activation(layer, time_axis):
+    """Refuse ``layer.activation`` unless it acts on each sample alone: a Keras activation
+    (one of :data:`ALONG_LAST_AXIS` only where the last axis is channels), not a function
+    of the user's, which may read along time."""
+    activation = getattr(layer, "activation", None)
+    if activation is None:
+        return POINTWISE
+    name = getattr(activation, "__name__", repr(activation))
+    try:
+        builtin = keras.activations.get(name) is activation
+    except (ValueError, TypeError):
+        builtin = False
+    if not builtin:
+        refuse(layer, f"its activation {name!r} is not one of Keras' activations, so a stream "
+                      "cannot tell whether it acts on each sample alone; apply it in a layer "
+                      "of its own and declare that layer with upsample1d.streaming.register")
+    if name in ALONG_LAST_AXIS and time_axis == 2:
         refuse(layer, f"activation {name!r} acts along the last axis, which is time in a "
                       "channels_first stream")
     return POINTWISE
 
 
 def _last_axis_only(layer, time_axis):
+    _pointwise_activation(layer, time_axis)
     return _channels_only(layer, time_axis, -1)
 
 
@@ -239,7 +286,7 @@ def _keras_rules():
              L.MaxPooling1D: _keras_pooling, L.AveragePooling1D: _keras_pooling,
              L.UpSampling1D: _upsampling, L.RNN: _recurrent,
              L.Concatenate: _concatenate, L.LayerNormalization: _normalization,
-             L.BatchNormalization: _normalization, L.Activation: _activation,
+             L.BatchNormalization: _normalization, L.Activation: _pointwise_activation,
              L.Dense: _last_axis_only, L.Softmax: _normalization, L.PReLU: _prelu}
     for cls in (L.Add, L.Subtract, L.Multiply, L.Average, L.Maximum, L.Minimum):
         rules[cls] = lambda layer, time_axis: Reach(kind=MERGE)

@@ -209,6 +209,10 @@ class Stream:
         if end <= start:
             return self._empty(node, window)
         y = self._call(node, [window] * len(node.call.inputs))
+        if y.shape[axis] < end:  # a rule that under-reads: fail loudly, never cut silently
+            raise AssertionError(f"{node.name}: made {y.shape[axis]} samples from a window of "
+                                 f"{window.shape[axis]}, needs {end}; its streaming rule "
+                                 f"({node.reach}) does not match the layer")
         return _take(y, axis, start, end)
 
     def _merge(self, node, inputs, state, new_state, final):
@@ -288,7 +292,7 @@ class Stream:
         if not hasattr(x, "shape") or not hasattr(x, "dtype"):
             x = ops.convert_to_tensor(x, dtype=self._input_dtype)
         dtype = keras.backend.standardize_dtype(x.dtype)
-        if dtype != self._input_dtype:
+        if dtype not in (self._input_dtype, self._held[self._input_dtype]):
             raise TypeError(f"the chunk has dtype {dtype}, the stream runs "
                             f"{self._input_dtype}: cast it first.")
         shape, axis = tuple(x.shape), self._plan.time_axis
