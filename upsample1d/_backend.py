@@ -325,18 +325,38 @@ def constant_result(function):
 # --- kernels made from weights (torch inference) ---------------------------------------------
 
 _DERIVED = weakref.WeakKeyDictionary()  # owner -> (variable values, stamp, derived value)
+_OPTIMIZER_STEPS = [0]  # torch.optim steps taken in this process (_written)
+
+
+def _count_optimizer_step(optimizer, args, kwargs):
+    _OPTIMIZER_STEPS[0] += 1
+
+
+def _written(values):
+    """What tells whether torch tensors ``values`` were written since: their version
+    counters (every in-place op moves them), where their data lies (``p.data = new``), and
+    the number of ``torch.optim`` steps taken (a fused optimizer, ``Adam(fused=True)``,
+    writes its parameters without moving their version counters). Writes through ``p.data``
+    move nothing: autograd does not see them either."""
+    if not _OPTIMIZER_STEPS[1:]:  # counted from the first value kept
+        from torch.optim.optimizer import register_optimizer_step_post_hook
+
+        register_optimizer_step_post_hook(_count_optimizer_step)
+        _OPTIMIZER_STEPS.append(True)
+    return (tuple(v._version for v in values), tuple(v.data_ptr() for v in values),
+            _OPTIMIZER_STEPS[0])
 
 
 def derived(owner, make, variables, *key, traced=None):
     """``make()``, a value made from ``variables`` alone (and ``key``: a dtype, a layout).
     Eager torch would remake it on every call. So on torch, outside gradient recording and
     tracing (inference: Keras' ``predict``, a ``no_grad`` block), it is kept per ``owner``
-    and remade when a variable is written (a new tensor, or its version counter moves) or
-    ``key`` changes. JAX and TensorFlow compile the making into their graph; torch
-    recording gradients needs it in the graph too. A torch graph that :func:`compile_step`
-    traces takes the kept value as a constant instead (:func:`_baked`); any other trace
-    makes it with ``traced`` (default ``make``: the layout kept values are copied into
-    would be one more copy in its graph)."""
+    and remade when a variable is written (:func:`_written`: a new tensor, its version
+    counter or data moves, a ``torch.optim`` step) or ``key`` changes. JAX and TensorFlow
+    compile the making into their graph; torch recording gradients needs it in the graph
+    too. A torch graph that :func:`compile_step` traces takes the kept value as a constant
+    instead (:func:`_baked`); any other trace makes it with ``traced`` (default ``make``:
+    the layout kept values are copied into would be one more copy in its graph)."""
     if BACKEND != "torch" or torch.is_grad_enabled():
         return make()
     if compiling():
@@ -345,7 +365,7 @@ def derived(owner, make, variables, *key, traced=None):
         return (traced or make)() if kept is None else kept
     # the tensors themselves are held (their memory cannot be reused by new ones)
     values = tuple(v.value if isinstance(v, keras.Variable) else v for v in variables)
-    stamp = (tuple(v._version for v in values), *key)
+    stamp = (_written(values), *key)
     kept = _DERIVED.get(owner)
     if (kept is not None and kept[1] == stamp
             and all(a is b for a, b in zip(kept[0], values, strict=True))):
@@ -374,7 +394,7 @@ def _baked(owner, key):
     if _BAKING is None or kept is None or kept[1][1:] != key:
         return None
     values, stamp, value = kept
-    if tuple(v._version for v in values) != stamp[0]:
+    if _written(values) != stamp[0]:
         return None
     _BAKING[id(value)] = (values, stamp[0])
     return value
@@ -502,7 +522,7 @@ class _BakingCompiled:
     """``torch.compile(step, **options)`` (with a code object of its own) whose graphs take
     what :func:`derived` keeps (a transposed upsampler's re-indexed kernel, Snake's
     factors) as constants (:func:`_baked`), compiled afresh once the weights of one of them
-    change (each call compares their version counters): the graphs never use a stale
+    change (each call compares what :func:`_written` tells): the graphs never use a stale
     value, as the eager path never does. Compiled at the first call, which tells the device
     (:func:`_with_cpp_wrapper`)."""
 
@@ -519,7 +539,7 @@ class _BakingCompiled:
 
     def __call__(self, *args):
         global _BAKING
-        if self._compiled is None or any(tuple(v._version for v in values) != versions
+        if self._compiled is None or any(_written(values) != versions
                                          for values, versions in self._baked.values()):
             self._fresh(args)
         outer, _BAKING = _BAKING, self._baked
