@@ -280,7 +280,12 @@ def _rows():
          ["factor=4", "multiple", "(3, 2, 6)"]),
         ("ICNR-empty-shape", lambda: ICNR(2)(()), ValueError, ["factor=2", "shape=()"]),
         ("ICNR-in-layer", build(lambda: SubpixelConv1D(3, 2, kernel_initializer=ICNR(4)),
-                                (None, 8, 2)), ValueError, ["ICNR(factor=4)", "(3, 2, 6)"]),
+                                (None, 8, 2)), ValueError, ["ICNR(factor=4", "factor=2"]),
+        ("ICNR-smaller-factor-in-layer", lambda: SubpixelConv1D(
+            8, 4, kernel_initializer=ICNR(2)), ValueError, ["ICNR(factor=2", "factor=4"]),
+        ("ICNR-other-mode-in-layer", lambda: SubpixelConv1D(
+            8, 4, mode="CRD", kernel_initializer=ICNR(4)), ValueError,
+         ["mode='DCR'", "mode='CRD'"]),
     ]
     return rows
 

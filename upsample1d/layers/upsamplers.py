@@ -103,6 +103,13 @@ class SubpixelConv1D(_Upsampler):
         factor = check.positive_int(factor, "factor")
         if kernel_initializer is None:
             kernel_initializer = ICNR(factor, "glorot_uniform", mode)
+        elif isinstance(kernel_initializer, ICNR) and \
+                (kernel_initializer.factor, kernel_initializer.mode) != (factor, mode):
+            raise ValueError(
+                f"`kernel_initializer` ICNR(factor={kernel_initializer.factor}, "
+                f"mode={kernel_initializer.mode!r}) does not match the layer's factor={factor}, "
+                f"mode={mode!r}: its phases would differ (tones at initialisation); pass "
+                f"ICNR({factor}, mode={mode!r}) or leave kernel_initializer unset.")
         super().__init__(filters, factor, data_format=data_format, use_bias=use_bias,
                          kernel_initializer=kernel_initializer, **kwargs)
         self.kernel_size = check.positive_int(kernel_size, "kernel_size")
