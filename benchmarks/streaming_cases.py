@@ -9,6 +9,7 @@ from upsample1d.layers import (
     Downsample1D,
     FilteredDownsample1D,
     InterpolationUpsample1D,
+    Resample1D,
     Snake1D,
     SpaceToDepth1D,
     SpaceToDepthConv1D,
@@ -68,6 +69,14 @@ def package_layers(df):
         L[f"Downsample1D-{method}"] = lambda m=method: Downsample1D(2, 2, method=m,
                                                                    data_format=df)
     L.update(alias_free_layers(df))
+    L.update({
+        "Resample1D-3/2": lambda: Resample1D(3, 2, data_format=df),
+        "Resample1D-2/3-replicate": lambda: Resample1D(2, 3, edge="replicate",
+                                                       data_format=df),
+        "Resample1D-up2-poly": lambda: Resample1D(2, data_format=df),
+        "Resample1D-down3-reflect": lambda: Resample1D(1, 3, zero_crossings=4, edge="reflect",
+                                                       data_format=df),
+    })
     return L
 
 

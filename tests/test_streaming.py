@@ -16,6 +16,7 @@ Compiled steps, bad input and the reference models at realistic sizes: test_stre
 """
 
 import warnings
+from fractions import Fraction
 
 import keras
 import numpy as np
@@ -37,6 +38,7 @@ from benchmarks.streaming_cases import (
 from upsample1d.layers import (
     AliasFreeActivation1D,
     InterpolationUpsample1D,
+    Resample1D,
     SpaceToDepthConv1D,
     StridedConv1D,
     SubpixelConv1D,
@@ -173,6 +175,17 @@ def test_strided_same_layer_after_a_length_change_that_keeps_its_phase():
     x = keras.layers.Conv1D(3, 3, padding="valid")(inputs)
     x = keras.layers.Conv1D(3, 3, strides=2, padding="same")(x)
     assert_streams_exactly(keras.Model(inputs, x), kinds=KINDS)
+
+
+@pytest.mark.parametrize("up,down,quality,edge", [
+    (3, 2, "hq", "zeros"), (147, 160, "kaiser_fast", "replicate"), (2, 1, "vhq", "reflect")])
+def test_resampling_streams_exactly(up, down, quality, edge):
+    # presets whose end taps lie below what the reach measurement resolves (their reach is
+    # checked there with the "poly" preset); a sample-rate ratio (48 -> 44.1 kHz)
+    layer = lambda: Resample1D(up, down, quality, edge=edge)  # noqa: E731
+    stream = assert_streams_exactly(single_layer_model(layer, channels=2), blocks=6,
+                                    kinds=("mixed", "one"))
+    assert stream.hop == down and stream.output_rate == Fraction(up, down)
 
 
 def test_sequential_model():

@@ -27,6 +27,7 @@ from upsample1d.layers import (
     Downsample1D,
     FilteredDownsample1D,
     InterpolationUpsample1D,
+    Resample1D,
     Snake1D,
     SpaceToDepth1D,
     SpaceToDepthConv1D,
@@ -413,6 +414,25 @@ def _alias_free(layer, time_axis):
     return Reach(max(-min(read), 0), max(max(read) - (down // g - 1), 0), up, down)
 
 
+def _resample(layer, time_axis):
+    """``out[n] = sum_s h[n down - s up + N] x_e[s]`` (:class:`Resample1D`): output block
+    ``0`` (samples ``0 .. up - 1``) reads the ``s`` its non-negligible taps reach. A
+    ``"reflect"`` edge reads ``x[1 .. left]`` for the first block, so every block waits for
+    that much."""
+    _format_axis(layer, time_axis)
+    up, down = layer.up, layer.down
+    if up == down:
+        return POINTWISE
+    half = layer._numbers[0] * max(up, down)
+    support = _support(filters.resample_prototype(up, down, *layer._numbers))
+    read = [(i * down + half - k) // up for i in range(up) for k in support
+            if (i * down + half - k) % up == 0]
+    left, right = max(-min(read), 0), max(max(read) - (down - 1), 0)
+    if layer.edge == "reflect":
+        right = max(right, left - (down - 1))
+    return Reach(left, right, up, down)
+
+
 def _dilated_conv(layer, time_axis):
     _format_axis(layer, time_axis)
     span = (layer.kernel_size - 1) * layer.dilation_rate + 1
@@ -453,7 +473,7 @@ def _package_rules():
             FilteredDownsample1D: _filtered_downsample,
             AliasFreeActivation1D: _alias_free, Snake1D: lambda layer, axis: POINTWISE,
             GLU: _last_axis_only, Upsample1D: _wrapper, Downsample1D: _wrapper,
-            DilatedConv1D: _dilated_conv, AMPBlock1D: _amp_block}
+            DilatedConv1D: _dilated_conv, AMPBlock1D: _amp_block, Resample1D: _resample}
 
 
 # class -> rule: Keras' layers, this package's, and what register() adds (a registry, not a
