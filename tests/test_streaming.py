@@ -188,6 +188,14 @@ def test_resampling_streams_exactly(up, down, quality, edge):
     assert stream.hop == down and stream.output_rate == Fraction(up, down)
 
 
+def test_keras_ops_concatenate_along_channels():
+    keras.utils.set_random_seed(7)
+    inputs = keras.Input((None, 2))
+    x = keras.ops.concatenate([keras.layers.Conv1D(3, 5, padding="same")(inputs), inputs],
+                              axis=-1)
+    assert_streams_exactly(keras.Model(inputs, x), kinds=KINDS)
+
+
 def test_sequential_model():
     keras.utils.set_random_seed(5)
     model = keras.Sequential([keras.Input((None, 2)), keras.layers.Conv1D(4, 3, padding="same"),

@@ -304,6 +304,17 @@ REFUSALS = {
         lambda: _model(keras.layers.Dense(2, name="dense", activation=lambda x: x - ops.mean(
             x, axis=1, keepdims=True))),
         r"'dense' .* activation '<lambda>' is not one of Keras' activations"),
+    "masking": (lambda: _model(lambda x: keras.layers.LSTM(
+        2, return_sequences=True, name="rnn")(keras.layers.Masking()(x))),
+                r"'rnn' .* called with a mask \(a Masking layer"),
+    "stacked_cells": (lambda: _model(keras.layers.RNN(
+        [keras.layers.LSTMCell(2), keras.layers.GRUCell(2)], return_sequences=True,
+        name="rnn")), r"'rnn' .* a stack of cells"),
+    "ops_along_time": (lambda: _model(lambda x: ops.cumsum(x, axis=1)),
+                       r"keras.ops call .* \(Cumsum\) has no streaming rule"),
+    "unknown_channels": (lambda: _model(keras.layers.ReLU(), (3, None)),
+                         r"shape \(None, 3, None\): read as channels_last, its channel axis "
+                         r"\(2\) has no size"),
     "constant_along_time": (_constant_along_time,
                             r"constant of shape \(1, 8, 1\), which varies along time"),
 }

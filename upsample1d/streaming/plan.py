@@ -79,7 +79,8 @@ def _check_arguments(call):
         rules.refuse(call.operation, "it is called with training=True in the model (training "
                                      "mode uses batch statistics or random masks)")
     if kwargs.get("mask") is not None:
-        rules.refuse(call.operation, "it is called with a mask")
+        rules.refuse(call.operation, "it is called with a mask (a Masking layer before it: "
+                                     "masks are not streamed)")
 
 
 def _grains(nodes, source, output, tensors):
@@ -240,10 +241,17 @@ def make_plan(model, data_format=None):
         raise NotStreamableError(f"model {model.name!r} takes input of shape {x.shape}; a "
                                  "stream takes (batch, time, channels) or (batch, channels, "
                                  "time).")
-    nodes = []
-    for call in calls:
+    if x.shape[3 - time_axis] is None:
+        layout = "channels_last" if time_axis == 1 else "channels_first"
+        raise NotStreamableError(
+            f"model {model.name!r} takes input of shape {x.shape}: read as {layout}, its "
+            f"channel axis ({3 - time_axis}) has no size. Give it one, or pass "
+            "Stream(model, data_format=...) if time is on the other axis.")
+    for call in calls:  # first: a mask made by ops (Masking's) is refused at its consumer
         _check_arguments(call)
         _check_constants(call, time_axis)
+    nodes = []
+    for call in calls:
         tensor_inputs = {key for _, key in call.inputs}
         reach = rules.reach(call.operation, time_axis)
         if reach.kind != MERGE and len(tensor_inputs) != 1:

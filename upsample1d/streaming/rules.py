@@ -107,9 +107,15 @@ def reach(layer, time_axis):
     for cls in type(layer).__mro__:
         if cls in _RULES:
             return _RULES[cls](layer, time_axis)
-    if type(layer).__module__.startswith("keras.src.ops") and \
-            type(layer).__name__ in ELEMENTWISE_OPS:
-        return Reach(kind=MERGE)  # aligns its tensor arguments, if it has several
+    if type(layer).__module__.startswith("keras.src.ops"):
+        if type(layer).__name__ in ELEMENTWISE_OPS:
+            return Reach(kind=MERGE)  # aligns its tensor arguments, if it has several
+        if type(layer).__name__ == "Concatenate":
+            return _concatenate(layer, time_axis)
+        raise NotStreamableError(
+            f"keras.ops call {layer.name!r} ({type(layer).__name__}) has no streaming rule: "
+            "only element-wise ops and concatenate along channels stream; use a layer, or a "
+            "layer of your own declared with upsample1d.streaming.register.")
     raise NotStreamableError(
         f"layer {layer.name!r} ({type(layer).__name__}) has no streaming rule: it may mix or "
         f"move the time axis. If it is time-invariant with a finite reach, declare it with "
@@ -222,7 +228,9 @@ def _recurrent(layer, time_axis):
         (layer.return_state, "it returns its state as a model output (return_state=True)"),
         (layer.stateful, "it keeps its own state between calls (stateful=True); the stream "
                          "carries the state"),
-        (time_axis != 1, "Keras RNNs read time on axis 1, not the stream's axis 2")) if flag]
+        (time_axis != 1, "Keras RNNs read time on axis 1, not the stream's axis 2"),
+        (isinstance(layer.cell, keras.layers.StackedRNNCells),
+         "it runs a stack of cells (RNN([cell, ...])); use one RNN layer per cell")) if flag]
     if problems:
         refuse(layer, problems[0])
     return Reach(kind=RECURRENT)
