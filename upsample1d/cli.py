@@ -71,12 +71,22 @@ def _methods(text):
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def _audio_file(path):
-    if os.path.isdir(path):
-        raise argparse.ArgumentTypeError(f"{path!r} is a folder, not a sound file")
-    if not os.path.isfile(path):
-        raise argparse.ArgumentTypeError(f"no such file: {path!r}")
-    return path
+def _file(what):
+    """An argparse type: the path of an existing file, ``what`` naming it if it is a folder."""
+
+    def parse(path):
+        if os.path.isdir(path):
+            raise argparse.ArgumentTypeError(f"{path!r} is a folder, not {what}")
+        if not os.path.isfile(path):
+            raise argparse.ArgumentTypeError(f"no such file: {path!r}")
+        return path
+
+    return parse
+
+
+_audio_file = _file("a sound file")
+_model_file = _file("a saved model (.keras)")
+_mel_file = _file("a mel spectrogram (.npy)")
 
 
 _seed = _argument(check.non_negative_int, int, "--seed")
@@ -178,18 +188,20 @@ def _add_vocode(sub):
         "checkpoint directory (config.json and bigvgan_generator.pt, as the official package "
         "saves it or as downloaded from the hub; nothing is downloaded here), compute the mel "
         "spectrogram of in.wav with BigVGAN's front end, run the generator on the chosen "
-        "backend and write out.wav (16-bit PCM). With --mel, vocode a mel .npy instead "
-        "(BigVGAN's layout: (num_mels, frames) or (1, num_mels, frames)). Progress on "
+        "backend and write out.wav (16-bit PCM WAV only: its name must end in .wav). With "
+        "--mel, vocode a mel .npy instead (BigVGAN's layout: (num_mels, frames) or (1, "
+        "num_mels, frames), real floating point, finite). Progress on "
         "stderr; the result and the real-time factor on stdout.")
     vc.add_argument("--checkpoint", required=True, metavar="DIR",
                     help="checkpoint directory with config.json and bigvgan_generator.pt")
-    vc.add_argument("--mel", type=_audio_file, metavar="FILE.npy",
+    vc.add_argument("--mel", type=_mel_file, metavar="FILE.npy",
                     help="vocode this mel spectrogram instead of an input WAV")
     vc.add_argument("--resample", action="store_true",
                     help="resample an input WAV whose rate differs from the checkpoint's "
                     "sampling_rate (resample_1d, quality hq); without it such a file is refused")
     vc.add_argument("paths", nargs="+", metavar="in.wav out.wav",
-                    help="input WAV (PCM; mixed to mono) and output WAV; only out.wav with --mel")
+                    help="input WAV (8, 16, 24 or 32-bit PCM, WAVE_FORMAT_EXTENSIBLE too; mixed to "
+                    "mono) and output WAV (.wav); only out.wav with --mel")
     vc.set_defaults(run=_vocode, parser=vc)
 
 
@@ -202,15 +214,19 @@ def _add_stream(sub):
         "result: the offline model's output on the input zero-padded to a multiple of the "
         "model's hop, cut to floor(T * rate) samples (T input samples, rate the model's "
         "output rate), in the input's sample format (32-bit float where 16-bit PCM would "
-        "clip). Progress on stderr; latency "
-        "(samples and ms) and real-time factor on stdout.")
+        "clip). Channels: a reference model is built for the file's channel count (it mixes "
+        "them); a saved model must take the file's channel count. Where the input rate times "
+        "the model's output rate is no whole number, the rate written is rounded (and said). "
+        "Progress on stderr; latency (samples and ms) and real-time factor (the median "
+        "chunk's time over the audio it held) on stdout.")
     st.add_argument("input", type=_audio_file, help="sound file to read (soundfile)")
     st.add_argument("output", help="sound file to write, at the model's output rate")
     st.add_argument("--chunk", default=512, **_int(
         "samples per chunk, a multiple of the model's hop (default: %(default)s)", "--chunk"))
     which = st.add_mutually_exclusive_group()
-    which.add_argument("--model", type=_audio_file, metavar="PATH.keras",
-                       help="a saved Keras model (.keras) to stream")
+    which.add_argument("--model", type=_model_file, metavar="PATH.keras",
+                       help="a saved Keras model (.keras) to stream; it must take the "
+                       "input file's channel count")
     which.add_argument("--reference", choices=("autoencoder", "demucs"), default="autoencoder",
                        help="a reference model with random weights: the seed auto-encoder, "
                        "or demucs_like with unidirectional LSTMs (default: %(default)s)")
@@ -411,6 +427,35 @@ def _autoencoder(args):
     return 0
 
 
+def _vocode_output(path):
+    """Check ``out.wav`` before any work: a .wav name (vocode writes 16-bit PCM WAV only), not
+    a folder, its folder made and writable."""
+    extension = os.path.splitext(path)[1]
+    if extension.lower() != ".wav":
+        raise ValueError(f"cannot write {path!r}: vocode writes 16-bit PCM WAV only, and its "
+                         f"extension is {extension!r}, not '.wav' (convert the WAV afterwards, "
+                         "e.g. `sox out.wav out.flac`)" if extension else
+                         f"cannot write {path!r}: vocode writes 16-bit PCM WAV only: give a "
+                         "name ending in .wav")
+    if os.path.isdir(path):
+        raise ValueError(f"cannot write {path!r}: it is a folder")
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise ValueError(f"cannot write {path!r}: it is not a regular file")
+    folder = os.path.dirname(path) or "."
+    try:
+        _make_folder(folder)
+    except OSError as error:
+        raise ValueError(f"cannot write {path!r}: {error.strerror or error}") from None
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise ValueError(f"cannot write {path!r}: no file can be made in {folder!r} "
+                         f"({error.strerror or error})") from None
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        raise ValueError(f"cannot write {path!r}: it is read-only")
+
+
 def _vocode(args):
     from upsample1d import vocoder
 
@@ -421,16 +466,15 @@ def _vocode(args):
     *inputs, out = args.paths
     progress = compare.ConsoleProgress(sys.stderr)
     try:
+        _vocode_output(out)
         config = vocoder.checkpoint_config(args.checkpoint)
         if inputs and not os.path.isfile(inputs[0]):
             raise ValueError(f"no such file: {inputs[0]!r}")
         mel = audio = None
         if args.mel:
             mel = vocoder.read_mel(args.mel, config.get("num_mels"))
-        else:  # the rate is checked before the backend starts
-            audio, rate = vocoder.read_audio(inputs[0], config, args.resample)
-        if os.path.dirname(out):
-            os.makedirs(os.path.dirname(out), exist_ok=True)
+        else:  # the rate and the length are checked before the backend starts
+            audio, rate = vocoder.read_audio(inputs[0], config, args.resample, progress.stage)
     except (FileNotFoundError, OSError) as error:
         raise ValueError(str(error)) from None
     _start(args.backend, progress)
@@ -439,7 +483,13 @@ def _vocode(args):
                                       progress.stage)
     from upsample1d.bigvgan import copy_synthesis
 
-    result = copy_synthesis(args.checkpoint, out, audio=audio, mel=mel, status=progress.stage)
+    try:
+        result = copy_synthesis(args.checkpoint, out, audio=audio, mel=mel,
+                                status=progress.stage)
+    except OSError as error:  # checked before the work: the path has changed since
+        if error.filename != out:
+            raise
+        raise ValueError(f"cannot write {out!r}: {error.strerror or error}") from None
     print(vocoder.summary(result, out), flush=True)
     return 0
 
@@ -456,10 +506,22 @@ def _stream_output(path, soundfile):
     folder = os.path.dirname(path)
     try:
         if folder:
-            os.makedirs(folder, exist_ok=True)
+            _make_folder(folder)
     except OSError as error:
-        raise ValueError(f"cannot write {path!r}: {error}") from None
+        raise ValueError(f"cannot write {path!r}: {error.strerror or error}") from None
     return extension
+
+
+def _make_folder(folder):
+    """``os.makedirs(folder, exist_ok=True)``; where a file stands in the way, the OSError
+    names it."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        parent = folder
+        while parent and not os.path.exists(parent):
+            parent = os.path.dirname(parent)
+        raise OSError(f"{parent!r} is a file, not a folder") from None
 
 
 def _stream_subtype(audio, in_subtype, extension, soundfile):
@@ -485,7 +547,6 @@ def _stream(args):
     if importlib.util.find_spec("soundfile") is None:
         raise ImportError('stream reads and writes audio with soundfile: pip install '
                           '"upsample1d[analysis]" (or pip install soundfile)')
-    import numpy as np
     import soundfile
 
     extension = _stream_output(args.output, soundfile)
@@ -495,6 +556,8 @@ def _stream(args):
     except (RuntimeError, OSError) as error:  # soundfile.LibsndfileError is a RuntimeError
         raise ValueError(f"cannot read {args.input!r} as a sound file: "
                          f"{' '.join(str(error).split())}") from None
+    if audio.shape[0] == 0:
+        raise ValueError(f"{args.input!r} holds no samples: nothing to stream")
     progress = compare.ConsoleProgress(sys.stderr)
     _start(args.backend, progress)
     from upsample1d.streaming import Stream, files
@@ -503,31 +566,59 @@ def _stream(args):
     model = files.load_model(args.model) if args.model else \
         files.reference_model(args.reference, audio.shape[1], args.seed)
     stream = Stream(model)
+    channels = _model_channels(model, stream.data_format)
+    if channels is not None and channels != audio.shape[1]:
+        raise ValueError(f"{args.input!r} has {_plural(audio.shape[1], 'channel')} but the "
+                         f"model {args.model!r} takes {_plural(channels, 'channel')}: give a "
+                         f"file of {_plural(channels, 'channel')}, or a model that takes "
+                         f"{audio.shape[1]}")
     step = stream.step if args.no_compile else stream.compiled_step()
     seconds = audio.shape[0] / rate
+    exact = rate * stream.output_rate
+    out_rate = int(round(exact))
+    if exact != out_rate:
+        progress.stage(f"the output rate, {rate} Hz x {stream.output_rate} = {float(exact):g} "
+                       f"Hz, is not a whole number: the file is written at {out_rate} Hz")
 
     def on_chunk(done, total, took):
-        progress.status(f"[{done}/{total}] {done * args.chunk / rate:.1f} of {seconds:.1f} s "
-                        f"of audio, last chunk {took * 1e3:.1f} ms")
+        heard = min(done * args.chunk, audio.shape[0]) / rate
+        progress.status(f"[{done}/{total}] {heard:.1f} of {seconds:.1f} s of audio, last "
+                        f"chunk {took * 1e3:.1f} ms")
 
     run = files.stream_audio(stream, audio, args.chunk, step, on_chunk)
-    progress.stage(f"streamed {audio.shape[0]} samples in {len(run.seconds) - 1} chunks of "
-                   f"{args.chunk}" + (f" (the last padded with {run.padded} zeros)"
-                                      if run.padded else ""))
+    progress.stage(f"streamed {audio.shape[0]} samples in "
+                   f"{_plural(len(run.seconds) - 1, 'chunk')} of {args.chunk}"
+                   + (f" (the last padded with {run.padded} zeros)" if run.padded else ""))
     subtype, note = _stream_subtype(run.output, in_subtype, extension, soundfile)
     if note:
         progress.stage(note)
-    soundfile.write(args.output, run.output, int(round(rate * stream.output_rate)),
-                    subtype=subtype, format=extension)
-    latency, steady = float(stream.latency), float(np.median(run.seconds[:-1]))
+    soundfile.write(args.output, run.output, out_rate, subtype=subtype, format=extension)
+    latency = float(stream.latency)
+    median = run.median_chunk()
+    held = run.samples[median] / rate
     print(f"latency: {stream.latency} samples ({latency / rate * 1e3:.1f} ms at {rate} Hz) "
           f"of lookahead, plus one chunk of {args.chunk} ({args.chunk / rate * 1e3:.1f} ms)")
-    print(f"real-time factor: {steady / (args.chunk / rate):.4f} (median chunk "
-          f"{steady * 1e3:.2f} ms for {args.chunk / rate * 1e3:.1f} ms of audio); whole run "
-          f"{sum(run.seconds):.2f} s for {seconds:.2f} s of audio, warm-up and compilation "
-          "included")
+    print(f"real-time factor: {run.seconds[median] / held:.4f} (the median chunk by time over "
+          f"audio: {run.seconds[median] * 1e3:.2f} ms for {held * 1e3:.1f} ms of audio); "
+          f"whole run {sum(run.seconds):.2f} s for {seconds:.2f} s of audio, warm-up and "
+          "compilation included")
     print(f"wrote {args.output}", flush=True)
     return 0
+
+
+def _plural(count, noun):
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def _model_channels(model, data_format):
+    """The channels a model's input takes (None where its shape does not say)."""
+    try:
+        shape = tuple(model.inputs[0].shape)
+    except (AttributeError, IndexError, TypeError):
+        return None
+    if len(shape) != 3:
+        return None
+    return shape[2 if data_format == "channels_last" else 1]
 
 
 def main(argv=None):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import wave
 
 import numpy as np
@@ -19,18 +20,93 @@ CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "bigvgan_generator.pt"
 MAX_WAV_VALUE = 32767.0  # BigVGAN writes int16 as round(y * 32767)
 _PCM = {1: np.uint8, 2: np.int16, 4: np.int32}
+# WAVE_FORMAT_EXTENSIBLE's subformat GUIDs (KSDATAFORMAT_SUBTYPE_PCM, ..._IEEE_FLOAT, ...):
+# the format code in the first two bytes, then these 14
+_PCM_GUID_TAIL = bytes.fromhex("000000001000800000aa00389b71")
+_FORMATS = {1: "PCM", 3: "IEEE float", 6: "A-law", 7: "mu-law", 0xFFFE: "extensible"}
+_UNTIL_THE_END = 0xFFFFFFFF  # a data size streaming writers (e.g. ffmpeg to a pipe) leave
 
 
-def read_wav(path):
-    """``(audio, rate)``: a PCM WAV file (8, 16, 24 or 32-bit) as float32 mono in [-1, 1]
-    (channels averaged). ValueError naming the file for anything else."""
+def _wav_error(path, reason):
+    return ValueError(f"cannot read {path!r} as a PCM WAV file ({reason}); convert it, e.g. "
+                      f"`sox in.flac -b 16 out.wav`")
+
+
+def _wav_layout(path, f):
+    """``(channels, rate, width, data_offset, declared_size)`` of the RIFF/WAVE file ``f``:
+    its ``fmt `` chunk checked to be integer PCM (format 1, or WAVE_FORMAT_EXTENSIBLE with
+    the PCM subformat) in whole bytes of 1 to 4 per sample."""
+    header = f.read(12)
+    if len(header) < 12 or header[:4] != b"RIFF" or header[8:] != b"WAVE":
+        kind = {b"RIFX": "a big-endian RIFX file", b"RF64": "an RF64 file"}.get(header[:4])
+        raise _wav_error(path, f"{kind}, which is not read here" if kind else
+                         "no RIFF/WAVE header")
+    fmt = data = None
+    while data is None or fmt is None:
+        chunk = f.read(8)
+        if len(chunk) < 8:
+            break
+        name, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+        if name == b"fmt ":
+            fmt = f.read(size)
+            if size % 2:
+                f.read(1)
+        elif name == b"data":
+            data = (f.tell(), size)
+            if fmt is None and size != _UNTIL_THE_END:  # fmt after data: unusual, allowed
+                f.seek(size + size % 2, os.SEEK_CUR)
+            elif fmt is None:
+                break
+        else:
+            f.seek(size + size % 2, os.SEEK_CUR)
+    if fmt is None or len(fmt) < 16:
+        raise _wav_error(path, "no complete fmt chunk")
+    if data is None:
+        raise _wav_error(path, "no data chunk")
+    tag, channels, rate, _, block, bits = struct.unpack("<HHIIHH", fmt[:16])
+    if tag == 0xFFFE:
+        if len(fmt) < 40:
+            raise _wav_error(path, "a WAVE_FORMAT_EXTENSIBLE fmt chunk shorter than 40 bytes")
+        subformat = fmt[24:40]
+        if subformat[2:] != _PCM_GUID_TAIL or subformat[:2] != b"\x01\x00":
+            code = struct.unpack("<H", subformat[:2])[0]
+            name = _FORMATS.get(code, "unknown") if subformat[2:] == _PCM_GUID_TAIL else \
+                "unknown"
+            raise _wav_error(path, f"WAVE_FORMAT_EXTENSIBLE with subformat {name}, not PCM")
+    elif tag != 1:
+        raise _wav_error(path, f"format {tag}: {_FORMATS.get(tag, 'unknown')}, not PCM")
+    width = (bits + 7) // 8
+    if channels < 1 or rate < 1 or not 1 <= width <= 4 or block != channels * width:
+        raise _wav_error(path, f"{channels} channels, {rate} Hz, {bits} bits per sample in "
+                         f"blocks of {block} bytes: not a PCM layout read here (8, 16, 24 or "
+                         "32-bit)")
+    return channels, rate, width, *data
+
+
+def read_wav(path, say=None):
+    """``(audio, rate)``: a PCM WAV file (8, 16, 24 or 32-bit; a plain ``fmt`` chunk or
+    WAVE_FORMAT_EXTENSIBLE with the PCM subformat, as sox and ffmpeg write beyond 16 bits or
+    2 channels) as float32 mono in [-1, 1] (channels averaged). ValueError naming the file for
+    anything else (float WAVs included). A file cut off inside its data (fewer bytes than
+    its header declares, or a size that is no whole number of frames) is read up to its last
+    whole frame, and ``say`` (if given) says how much was dropped."""
     try:
-        with wave.open(str(path), "rb") as f:
-            rate, width, channels = f.getframerate(), f.getsampwidth(), f.getnchannels()
-            data = f.readframes(f.getnframes())
-    except (wave.Error, EOFError) as error:
-        raise ValueError(f"cannot read {path!r} as a PCM WAV file ({error}); convert it, e.g. "
-                         f"`sox in.flac -b 16 out.wav`") from None
+        with open(path, "rb") as f:
+            channels, rate, width, offset, declared = _wav_layout(path, f)
+            size = os.fstat(f.fileno()).st_size
+            f.seek(offset)
+            available = size - offset if declared == _UNTIL_THE_END else \
+                min(declared, size - offset)
+            block = channels * width
+            data = f.read(available - available % block)
+    except OSError as error:
+        raise ValueError(f"cannot read {path!r}: {error.strerror or error}") from None
+    if say is not None and declared != _UNTIL_THE_END and available < declared:
+        say(f"{path!r} is cut off: its header declares {declared} bytes of audio but it holds "
+            f"{available}; read its {len(data) // block} whole frames")
+    elif say is not None and available % block:
+        say(f"{path!r} ends inside a frame: its last {available % block} bytes (part of a "
+            f"{block}-byte frame) are dropped")
     if width == 3:  # 24-bit: widen to int32
         raw = np.frombuffer(data, np.uint8).reshape(-1, 3)
         samples = (raw[:, 0].astype(np.int32) << 8 | raw[:, 1].astype(np.int32) << 16
@@ -95,11 +171,26 @@ def checkpoint_config(directory):
     return config
 
 
-def read_audio(path, config, allow_resample):
+def shortest_input(config):
+    """The fewest samples (at the config's ``sampling_rate``) that BigVGAN's mel front end
+    (:func:`upsample1d.mel.mel_spectrogram`) takes: with ``p = (n_fft - hop_size) // 2`` of
+    reflect padding on each side, more than ``p`` samples (reflection needs them) and one
+    whole window, ``n_fft - 2 p`` (``win_size`` is centred inside ``n_fft`` and changes
+    nothing). None where the config lacks ``n_fft`` or ``hop_size``."""
+    n_fft, hop = config.get("n_fft"), config.get("hop_size")
+    if not isinstance(n_fft, int) or not isinstance(hop, int):
+        return None
+    padding = (n_fft - hop) // 2
+    return max(padding + 1, n_fft - 2 * padding)
+
+
+def read_audio(path, config, allow_resample, say=None):
     """``(audio, rate)``: the input WAV as float32 and its rate, checked against the config's
-    ``sampling_rate``: another rate is refused (ValueError) unless ``allow_resample``.
-    Imports no framework (the command checks its inputs before starting one)."""
-    audio, rate = read_wav(path)
+    ``sampling_rate``: another rate is refused (ValueError) unless ``allow_resample``, and so
+    is a file too short for one mel frame (:func:`shortest_input`, once resampled). ``say``:
+    as in :func:`read_wav`. Imports no framework (the command checks its inputs before
+    starting one)."""
+    audio, rate = read_wav(path, say)
     target = config.get("sampling_rate")
     if target is None:
         raise ValueError("the checkpoint's config.json has no sampling_rate: cannot check the "
@@ -109,6 +200,14 @@ def read_audio(path, config, allow_resample):
                          f"pass --resample to resample it (upsample1d's resample_1d, "
                          f"quality {RESAMPLE_QUALITY!r}), or convert it first, e.g. "
                          f"`sox {path} -r {target} in_{target}.wav`.")
+    shortest = shortest_input(config)
+    length = len(audio) if rate == target else -(-len(audio) * int(target) // rate)
+    if shortest is not None and length < shortest:
+        held = f"{len(audio)} samples" + ("" if rate == target else
+                                          f" at {rate} Hz ({length} at {target} Hz)")
+        raise ValueError(f"{path!r} is too short: it holds {held}, but one mel frame needs at "
+                         f"least {shortest} samples at {target} Hz (n_fft={config['n_fft']}, "
+                         f"hop_size={config['hop_size']}).")
     return audio, rate
 
 
@@ -132,17 +231,69 @@ def prepare_audio(audio, rate, config, name="the input", say=None):
     return audio
 
 
+def _load_npy(path):
+    """The array in the ``.npy`` file ``path``, read without pickles. ValueError naming the
+    file for anything else (an ``.npz`` archive, another file, an object array)."""
+    expected = ("a mel spectrogram is expected as a NumPy .npy file (np.save) of shape "
+                "(num_mels, frames)")
+    try:
+        with open(path, "rb") as f:
+            start = f.read(6)
+            f.seek(0)
+            if start[:4] == b"PK\x03\x04":
+                raise ValueError("it is a zip archive (an .npz?); save the mel alone with "
+                                 "np.save")
+            if start != b"\x93NUMPY":
+                raise ValueError("it is not a .npy file")
+            return np.lib.format.read_array(f, allow_pickle=False)
+    except OSError as error:
+        raise ValueError(f"cannot read --mel {str(path)!r}: {error.strerror or error}"
+                         ) from None
+    except ValueError as error:  # read_array says what is wrong in its own words
+        reason = " ".join(str(error).split()).rstrip(".")
+        if "allow_pickle" in reason:
+            reason = "it holds Python objects, which are not loaded (no pickles)"
+        raise ValueError(f"cannot read --mel {str(path)!r}: {reason}; {expected}.") from None
+
+
 def read_mel(path, num_mels):
     """A mel ``.npy`` in BigVGAN's layout, ``(num_mels, frames)`` or ``(1, num_mels,
-    frames)``, as float32 ``(1, num_mels, frames)``."""
-    mel = np.load(path)
+    frames)``, as float32 ``(1, num_mels, frames)``. Refused (ValueError naming the file):
+    anything but a ``.npy`` (no pickles are loaded), an array that is not real floating point
+    (integers included: a log-mel is real-valued, and integers are more likely another
+    array; convert them with ``astype`` if they are mels), another shape, no frames, and
+    NaN or infinite values (or finite ones beyond float32's range)."""
+    mel = _load_npy(path)
+    name = repr(str(path))
+    if not np.issubdtype(mel.dtype, np.floating):
+        raise ValueError(f"--mel {name} holds {mel.dtype} values; a log-mel spectrogram is "
+                         "real floating point (float16, float32 or float64): if these are mel "
+                         "values, save them with .astype(np.float32).")
     if mel.ndim == 2:
         mel = mel[None]
     if mel.ndim != 3 or mel.shape[0] != 1 or mel.shape[1] != num_mels:
-        raise ValueError(f"{path!r} holds shape {mel.shape}; the checkpoint needs a mel "
+        raise ValueError(f"--mel {name} holds shape {mel.shape}; the checkpoint needs a mel "
                          f"(num_mels={num_mels}, frames) or (1, {num_mels}, frames), as "
                          "BigVGAN's meldataset.mel_spectrogram makes it.")
-    return mel.astype(np.float32)
+    if mel.shape[2] == 0:
+        raise ValueError(f"--mel {name} holds no frames (shape {mel.shape[1:]}): nothing to "
+                         "vocode.")
+    with np.errstate(over="ignore"):  # float64 beyond float32's range: counted below
+        converted = mel.astype(np.float32)
+    bad = ~np.isfinite(converted[0])
+    if bad.any():
+        frames = np.flatnonzero(bad.any(axis=0))
+        where = ", ".join(str(i) for i in frames[:5]) + (", ..." if len(frames) > 5 else "")
+        kinds = [f"{n} {what}" for n, what in (
+            (np.count_nonzero(np.isnan(mel[0])), "NaN"),
+            (np.count_nonzero(np.isinf(mel[0])), "infinite"),
+            (np.count_nonzero(bad & np.isfinite(mel[0])), "beyond float32's range"))
+            if n]
+        raise ValueError(f"--mel {name} holds {int(bad.sum())} values that are not finite "
+                         f"({', '.join(kinds)}) in {len(frames)} of its {mel.shape[2]} "
+                         f"frames (frame{'s' if len(frames) > 1 else ''} {where}): the "
+                         "generator would turn them into silence or noise.")
+    return converted
 
 
 def summary(result, out_path):

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import random
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -22,10 +24,30 @@ def reference_model(name, channels, seed=0):
     from upsample1d.models import autoencoder, demucs_like
 
     name = check.choice(name, "reference", REFERENCES)
-    keras.utils.set_random_seed(seed)
+    seed_weights(seed)
     if name == "autoencoder":
         return autoencoder(length=None, channels=channels)
     return demucs_like(length=None, in_channels=channels, lstm="unidirectional")
+
+
+def seed_weights(seed):
+    """Seed what the weights of a newly built Keras model are drawn from, as
+    ``keras.utils.set_random_seed(seed)`` does, without importing TensorFlow where the backend
+    is another one (``set_random_seed`` imports it to seed it, which takes seconds and logs):
+    Python's ``random`` (an unseeded Keras initializer or ``SeedGenerator`` takes its seed
+    from it), NumPy's and, on torch, torch's global generator. TensorFlow's is seeded only
+    where it is already imported. Unlike ``set_random_seed`` it leaves Keras' global
+    ``SeedGenerator`` (unseeded ``keras.random`` calls, which building a model does not
+    make) as it is."""
+    if "tensorflow" in sys.modules:
+        keras.utils.set_random_seed(seed)
+        return
+    random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 - seeded as set_random_seed seeds it
+    if keras.backend.backend() == "torch":
+        import torch
+
+        torch.manual_seed(seed)
 
 
 def load_model(path):
@@ -38,11 +60,21 @@ def load_model(path):
 class StreamRun:
     """The output of :func:`stream_audio` and what it took: ``output`` ``(T_out, C)``;
     ``seconds`` per chunk (``step``; the last entry is ``flush``); ``padded``: zeros added
-    to make the last chunk a multiple of the hop (their output is cut off)."""
+    to make the last chunk a multiple of the hop (their output is cut off); ``samples``: the
+    input samples each chunk held, padding aside (the last entry, for ``flush``, is 0)."""
 
     output: np.ndarray
     seconds: list = field(default_factory=list)
     padded: int = 0
+    samples: list = field(default_factory=list)
+
+    def median_chunk(self):
+        """The index of the chunk (``flush`` aside) whose time per input sample is the median
+        (the lower one for an even count): the chunk of the real-time factor, its time over
+        the audio it held, which is right for a short last chunk or a single chunk shorter
+        than the chunk length too."""
+        ratios = [t / n for t, n in zip(self.seconds[:-1], self.samples[:-1], strict=True)]
+        return int(np.argsort(ratios, kind="stable")[(len(ratios) - 1) // 2])
 
 
 def stream_audio(stream, audio, chunk, step=None, on_chunk=None):
@@ -53,11 +85,13 @@ def stream_audio(stream, audio, chunk, step=None, on_chunk=None):
     ``model(x_padded)[:floor(T * rate)]``, with ``x_padded`` the input followed by those zeros
     (which a model that looks ahead reads near the end, as it would offline). ``step``
     (default ``stream.step``; e.g. ``stream.compiled_step()``); ``on_chunk(done, total,
-    seconds)`` after each chunk."""
+    seconds)`` after each chunk. ValueError for audio without samples."""
     chunk = check.chunk_length(chunk, stream.hop)
     step = step or stream.step
     audio = np.asarray(audio, np.float32)
     length = audio.shape[0]
+    if length == 0:
+        raise ValueError("stream_audio needs at least one sample of audio, got none")
     padded = -length % stream.hop
     audio = np.concatenate([audio, np.zeros((padded, audio.shape[1]), np.float32)])
     first = stream.data_format == "channels_first"
@@ -78,4 +112,5 @@ def stream_audio(stream, audio, chunk, step=None, on_chunk=None):
     output = np.concatenate(parts, axis=2 if first else 1)[0]
     output = output.T if first else output
     rate = stream.output_rate
-    return StreamRun(output[:int(length * rate)], seconds, padded)
+    held = [min(chunk, length - start) for start in starts] + [0]
+    return StreamRun(output[:int(length * rate)], seconds, padded, held)
