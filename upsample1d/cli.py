@@ -593,7 +593,14 @@ def _stream(args):
     if note:
         progress.stage(note)
     soundfile.write(args.output, run.output, out_rate, subtype=subtype, format=extension)
-    latency = float(stream.latency)
+    _stream_report(stream, run, rate, args)
+    return 0
+
+
+def _stream_report(stream, run, rate, args):
+    """The latency, the real-time factor (the median chunk's time over the audio it held)
+    and the file written, on stdout."""
+    latency, seconds = float(stream.latency), sum(run.samples) / rate
     median = run.median_chunk()
     held = run.samples[median] / rate
     print(f"latency: {stream.latency} samples ({latency / rate * 1e3:.1f} ms at {rate} Hz) "
@@ -603,7 +610,6 @@ def _stream(args):
           f"whole run {sum(run.seconds):.2f} s for {seconds:.2f} s of audio, warm-up and "
           "compilation included")
     print(f"wrote {args.output}", flush=True)
-    return 0
 
 
 def _plural(count, noun):
