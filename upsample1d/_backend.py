@@ -325,11 +325,13 @@ def constant_result(function):
 # --- kernels made from weights (torch inference) ---------------------------------------------
 
 _DERIVED = weakref.WeakKeyDictionary()  # owner -> (variable values, stamp, derived value)
-_OPTIMIZER_STEPS = [0]  # torch.optim steps taken in this process (_written)
+_OPTIMIZER_STEPS = 0  # torch.optim steps taken in this process since _STEP_HOOK (_written)
+_STEP_HOOK = None
 
 
 def _count_optimizer_step(optimizer, args, kwargs):
-    _OPTIMIZER_STEPS[0] += 1
+    global _OPTIMIZER_STEPS
+    _OPTIMIZER_STEPS += 1
 
 
 def _written(values):
@@ -338,13 +340,13 @@ def _written(values):
     the number of ``torch.optim`` steps taken (a fused optimizer, ``Adam(fused=True)``,
     writes its parameters without moving their version counters). Writes through ``p.data``
     move nothing: autograd does not see them either."""
-    if not _OPTIMIZER_STEPS[1:]:  # counted from the first value kept
+    global _STEP_HOOK
+    if _STEP_HOOK is None:  # counted from the first value kept on
         from torch.optim.optimizer import register_optimizer_step_post_hook
 
-        register_optimizer_step_post_hook(_count_optimizer_step)
-        _OPTIMIZER_STEPS.append(True)
+        _STEP_HOOK = register_optimizer_step_post_hook(_count_optimizer_step)
     return (tuple(v._version for v in values), tuple(v.data_ptr() for v in values),
-            _OPTIMIZER_STEPS[0])
+            _OPTIMIZER_STEPS)
 
 
 def derived(owner, make, variables, *key, traced=None):

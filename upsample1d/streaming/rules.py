@@ -195,13 +195,13 @@ def _keras_conv_transpose(layer, time_axis):
         crop = span - 1 - min(pad // 2 + pad % 2, span - 1)
     reach = _transposed(span, strides, crop)
     window = 4 * (span + strides)  # any length: Keras' output length is affine in it
-    short = window * strides - time_length(layer, time_axis, window)
+    short = window * strides - _time_length(layer, time_axis, window)
     if short <= 0:
         return reach
     return Reach(reach.left, max(reach.right, -(-short // strides)), strides, 1)
 
 
-def time_length(layer, time_axis, length):
+def _time_length(layer, time_axis, length):
     """The length of ``layer``'s output on an input of ``length`` samples (its own shape
     rule; one channel)."""
     shape = [None, 1, 1]
