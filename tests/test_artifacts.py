@@ -234,6 +234,38 @@ def test_measure_refuses_factor_one_and_bad_trim():
     assert measure(upsample_nearest_1d, factor=2, trim=0).factor == 2
 
 
+def test_measure_refuses_silence_non_finite_audio_and_a_sine_outside_the_band():
+    # silence read +260 dB of "tone" (a line over an empty floor), NaN every level NaN, and
+    # sine_hz outside (0, fs / 2) was clamped to the band's edge without a word
+    with pytest.raises(ValueError, match="silent .all 16000 samples are 0"):
+        artifacts.measure(upsample_nearest_1d, factor=2, signal=np.zeros(16000))
+    noisy = np.random.default_rng(0).normal(size=16000)
+    noisy[100] = np.nan
+    with pytest.raises(ValueError, match="1 NaN or infinite samples in the 16000"):
+        artifacts.measure(upsample_nearest_1d, factor=2, signal=noisy)
+    for sine_hz in (0, -1000, 8000, 50000):
+        with pytest.raises(ValueError, match=rf"`sine_hz` .* \(8000 Hz\).*sine_hz={sine_hz}"):
+            measure(upsample_nearest_1d, factor=2, sine_hz=sine_hz)
+    with pytest.raises(TypeError, match="sine_hz=nan"):
+        measure(upsample_nearest_1d, factor=2, sine_hz=float("nan"))
+    # the band's own edges are fine: 2 Hz apart at 8000 samples
+    assert measure(upsample_nearest_1d, factor=2, sine_hz=7996).factor == 2
+
+
+def test_measure_resampler_keeps_an_image_apart_from_its_tone():
+    """A zero-order hold 8 -> 16 kHz: gain cos(pi f / 16k), image sin(pi f / 16k), exactly.
+    The top tone, 2 bins from the input Nyquist, had its image counted as itself (gain
+    -6.4 dB, spur -253 dB against -3.0 / -3.0): such a tone is left out."""
+    report = artifacts.measure_resampler(lambda x: np.repeat(x, 2, axis=-1), 8000, 16000,
+                                         tones=24, window=4096)
+    expected_gain = 20 * np.log10(np.cos(np.pi * report.tones_hz / 16000))
+    expected_image = 20 * np.log10(np.sin(np.pi * report.tones_hz / 16000))
+    np.testing.assert_allclose(report.gain_db, expected_gain, atol=0.01)
+    low = report.tones_hz > 200  # the lowest images lie beyond the hold's own sidelobes
+    np.testing.assert_allclose(report.spur_db[low], expected_image[low], atol=0.01)
+    assert report.tones_hz.max() < 8000 - 24 * 16000 / 4096 / 2
+
+
 def test_predicted_tone_level_includes_biases():
     """A zero kernel with a bias that differs between phases is a tone by itself."""
     layer = SubpixelConv1D(1, 2, use_bias=True, kernel_initializer="zeros")

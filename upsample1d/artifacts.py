@@ -119,8 +119,30 @@ def make_signal(signal, length, sample_rate=16000, seed=0, sine_hz=None):
 
 
 def _sine_bin(length, sample_rate, sine_hz):
-    sine_hz = sample_rate / 16 if sine_hz is None else sine_hz
+    """The DFT bin of ``length`` samples nearest ``sine_hz`` and clear of DC and Nyquist;
+    ValueError unless ``0 < sine_hz < sample_rate / 2``."""
+    if sine_hz is None:
+        sine_hz = sample_rate / 16
+    elif isinstance(sine_hz, bool) or not isinstance(sine_hz, (int, float, np.number)) or \
+            not np.isfinite(sine_hz):
+        raise TypeError(f"`sine_hz` must be a finite number of Hz, got sine_hz={sine_hz!r}.")
+    if not 0 < sine_hz < sample_rate / 2:
+        raise ValueError(f"`sine_hz` must lie between DC and the Nyquist frequency "
+                         f"({sample_rate / 2:g} Hz), got sine_hz={sine_hz!r}.")
     return int(np.clip(round(sine_hz * length / sample_rate), 1, length // 2 - 1))
+
+
+def check_analysis(signal, name="the analysis signal"):
+    """Refuse an analysis signal that every level measured on it would misread: NaN or
+    infinite samples (every level NaN), or silence (no floor to read lines against: a line
+    over an empty spectrum read +260 dB)."""
+    bad = int(np.count_nonzero(~np.isfinite(signal)))
+    if bad:
+        raise ValueError(f"{name} has {bad} NaN or infinite samples in the {len(signal)} "
+                         "analysed; the analysis needs finite audio")
+    if not np.any(signal):
+        raise ValueError(f"{name} is silent (all {len(signal)} samples are 0): no level can "
+                         "be read against its spectrum; give audio with content")
 
 
 def _input_channels(upsampler):
@@ -284,6 +306,8 @@ def measure(upsampler, sample_rate=16000, signal="noise", seconds=1.0, seed=0, f
         name = "array"
     analysis = make_signal(signal, length, sample_rate, seed, sine_hz)
     length = len(analysis)
+    if name == "array":
+        check_analysis(analysis)
     if length < 64:
         raise ValueError(f"the probe is too short: {length} input samples; give at least 64.")
     if factor is not None:
@@ -846,8 +870,10 @@ def measure_resampler(resample, orig_rate, new_rate, tones=RESAMPLER_TONES, pass
     edges) are Kaiser-windowed (beta 38) and Fourier transformed. The tone's own bins (its
     frequency, if below the output Nyquist, +-``RESAMPLER_GUARD`` bins) give ``gain_db``; the
     strongest bin anywhere else gives ``spur_db``. Frequencies sit on odd analysis bins, so no
-    alias lands exactly on a tone; tones within ``RESAMPLER_GUARD`` bins of the output Nyquist
-    (whose lobe folds onto itself) are left out. Returns a :class:`ResamplerReport`.
+    alias lands exactly on a tone; tones that land (aliased) within ``RESAMPLER_GUARD`` bins
+    of DC or the output Nyquist (whose lobe folds onto itself) and, upsampling, tones whose
+    image (mirrored about the input Nyquist) would peak among their own bins are left out.
+    Returns a :class:`ResamplerReport`.
 
     Example:
     >>> from scipy.signal import resample_poly
@@ -881,8 +907,14 @@ def measure_resampler(resample, orig_rate, new_rate, tones=RESAMPLER_TONES, pass
     in_length = int(np.ceil(out_length * orig_rate / new_rate)) + 1
     # odd bins of the analysis, clear of DC, below the input Nyquist
     bins = np.unique(np.linspace(2 * RESAMPLER_GUARD, top, tones).astype(int) | 1)
-    # a tone whose lobe straddles the output Nyquist folds onto itself: not measurable
-    bins = bins[np.abs(bins - window // 2) > RESAMPLER_GUARD]
+    # not measurable: a tone whose lobe lands (aliased) across DC or the output Nyquist folds
+    # onto itself; upsampling, one whose image (mirrored about the input Nyquist) peaks
+    # among its own bins would count as the tone
+    landed = np.abs((bins + window // 2) % window - window // 2)
+    keep = (landed > RESAMPLER_GUARD) & (np.abs(landed - window // 2) > RESAMPLER_GUARD)
+    if new_rate > orig_rate:
+        keep &= 2 * np.abs(bins - window * orig_rate / new_rate / 2) > RESAMPLER_GUARD
+    bins = bins[keep]
     freqs = bins * new_rate / window
     t = np.arange(in_length) / orig_rate
     x = np.sin(2 * np.pi * freqs[:, None] * t[None, :])

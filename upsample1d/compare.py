@@ -185,10 +185,9 @@ def analysis_signal(config):
     if len(signal) < MIN_ANALYSIS:
         raise ValueError(f"{config.audio!r} is too short: {len(signal)} samples, need at least "
                          f"{MIN_ANALYSIS}")
-    bad = int(np.count_nonzero(~np.isfinite(signal)))
-    if bad:  # every level measured on it would read NaN
-        raise ValueError(f"{config.audio!r} has {bad} NaN or infinite samples in the "
-                         f"{len(signal)} analysed; the analysis needs finite audio")
+    from upsample1d.artifacts import check_analysis
+
+    check_analysis(signal, repr(config.audio))
     return Analysis(signal, int(rate), f"{config.audio} ({rate} Hz, {len(signal)} samples)")
 
 
