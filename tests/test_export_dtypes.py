@@ -194,17 +194,12 @@ def test_manifest_state_dtypes_and_older_manifests(tmp_path):
                 "signatures": [{"state": {"batch": [1, 0], "gru/state0": [1, 3]}, "y": [1, 4, 3],
                                 "step_outputs": ["y", "gru/state0"], "step": "step_0.onnx",
                                 "flush_y": [1, 0, 3], "flush": None}]}
-    with open(tmp_path / "stream.json", "w") as f:
-        json.dump(manifest, f)
-    old = ExportedStream(tmp_path)
-    assert {k: v.dtype for k, v in old.initial_state().items()} == {
-        "batch": np.float32, "gru/state0": np.float32}
-    assert old.flush(old.initial_state()).dtype == np.float32
-    manifest.update(state_dtypes={"batch": "float32", "gru/state0": "float16"},
-                    output_dtype="float16")
-    with open(tmp_path / "stream.json", "w") as f:
-        json.dump(manifest, f)
-    new = ExportedStream(tmp_path)
-    assert {k: v.dtype for k, v in new.initial_state().items()} == {
-        "batch": np.float32, "gru/state0": np.float16}
-    assert new.flush(new.initial_state()).dtype == np.float16
+    newer = {"state_dtypes": {"batch": "float32", "gru/state0": "float16"},
+             "output_dtype": "float16"}
+    for fields, state_dtype in (({}, np.float32), (newer, np.float16)):
+        with open(tmp_path / "stream.json", "w") as f:
+            json.dump({**manifest, **fields}, f)
+        exported = ExportedStream(tmp_path)
+        assert {k: v.dtype for k, v in exported.initial_state().items()} == {
+            "batch": np.float32, "gru/state0": state_dtype}
+        assert exported.flush(exported.initial_state()).dtype == state_dtype

@@ -566,8 +566,8 @@ def _stream(args):
     model = files.load_model(args.model) if args.model else \
         files.reference_model(args.reference, audio.shape[1], args.seed)
     stream = Stream(model)
-    channels = _model_channels(model, stream.data_format)
-    if channels is not None and channels != audio.shape[1]:
+    channels = stream._input_channels  # the stream refuses a model without a channel size
+    if channels != audio.shape[1]:
         raise ValueError(f"{args.input!r} has {_plural(audio.shape[1], 'channel')} but the "
                          f"model {args.model!r} takes {_plural(channels, 'channel')}: give a "
                          f"file of {_plural(channels, 'channel')}, or a model that takes "
@@ -614,17 +614,6 @@ def _stream_report(stream, run, rate, args):
 
 def _plural(count, noun):
     return f"{count} {noun}" + ("" if count == 1 else "s")
-
-
-def _model_channels(model, data_format):
-    """The channels a model's input takes (None where its shape does not say)."""
-    try:
-        shape = tuple(model.inputs[0].shape)
-    except (AttributeError, IndexError, TypeError):
-        return None
-    if len(shape) != 3:
-        return None
-    return shape[2 if data_format == "channels_last" else 1]
 
 
 def main(argv=None):
