@@ -156,6 +156,45 @@ def test_alias_free_activation_is_float64_exact_at_every_position(data_format):
     assert np.abs(got - expected).max() <= 1e-12 * np.abs(expected).max()
 
 
+X64_SCRIPT = """
+import jax
+jax.config.update("jax_enable_x64", True)
+import keras, numpy as np
+import backends
+from upsample1d.layers import AliasFreeActivation1D, Snake1D
+x = np.random.default_rng(0).standard_normal((2, 40, 3)) * 2
+snake = Snake1D(alpha=1.3, dtype="float64")
+got = np.asarray(snake(x))
+assert got.dtype == np.float64, got.dtype
+expected = x + np.sin(1.3 * x) ** 2 / (1.3 + 1e-9)
+print("snake", np.abs(got - expected).max() / np.abs(expected).max())
+for activation in ("tanh", keras.activations.tanh):
+    got = np.asarray(AliasFreeActivation1D(activation, dtype="float64")(x))
+    assert got.dtype == np.float64, got.dtype
+    expected = backends.load("numpy").alias_free_activation_1d(x, np.tanh, 2, 2, 12, 12)
+    print("tanh", np.abs(got - expected).max() / np.abs(expected).max())
+"""
+
+
+@pytest.mark.skipif(BACKEND != "jax", reason="Keras' JAX sin and tanh; other backends keep "
+                    "float64 and are checked in this run")
+def test_snake_and_tanh_are_float64_exact_under_jax_x64():
+    """Keras 3.15's JAX ``sin``/``tanh`` compute float64 in float32 (1.5e-7): Snake1D and an
+    alias-free tanh use jax.numpy's (``upsample1d._backend.sin``/``tanh``). The suite's JAX
+    run holds float64 as float32, so this runs in a process with ``jax_enable_x64``."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**__import__("os").environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(root)}
+    run = subprocess.run([sys.executable, "-c", X64_SCRIPT], capture_output=True, text=True,
+                         env=env, cwd=root, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    errors = [float(line.split()[1]) for line in run.stdout.splitlines()]
+    assert len(errors) == 3 and max(errors) <= 1e-13, run.stdout
+
+
 @pytest.mark.skipif(BACKEND != "torch", reason="a Keras torch-backend behaviour")
 def test_keras_torch_matmul_still_returns_float32_for_float64():
     """Why the engine computes the alias-free end samples with einsum, not matmul: Keras'

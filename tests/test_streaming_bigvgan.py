@@ -88,3 +88,20 @@ def test_a_loaded_checkpoint_streams(tmp_path, data_format):
     offline = to_numpy(model(x))
     streamed, _ = run_stream(stream, x, [4, 4, 4])
     assert relative_error(streamed, offline) <= TOLERANCE
+
+
+def test_a_v1_generator_with_its_final_tanh_streams():
+    """``use_tanh_at_final`` (every v1 config): the functional form records the final tanh
+    as Keras' op, which a stream knows (on JAX the eager tanh is jax.numpy's, which keeps
+    float64 and cannot take a KerasTensor)."""
+    config = {"num_mels": 8, "upsample_rates": [2], "upsample_kernel_sizes": [4],
+              "upsample_initial_channel": 8, "resblock": "1", "resblock_kernel_sizes": [3],
+              "resblock_dilation_sizes": [[1]], "activation": "snake",
+              "snake_logscale": True, "use_tanh_at_final": True}
+    keras.utils.set_random_seed(3)
+    model = bigvgan(config, data_format="channels_first")
+    x = np.random.default_rng(0).normal(size=(1, 8, 6)).astype("float32")
+    offline = to_numpy(model(x))
+    np.testing.assert_allclose(to_numpy(model.as_functional()(x)), offline, rtol=0, atol=1e-6)
+    streamed, _ = run_stream(Stream(model), x, [2, 1, 3])
+    assert relative_error(streamed, offline) <= TOLERANCE

@@ -71,6 +71,12 @@ Everything else in ``upsample1d`` is written once with ``keras.ops``. What is he
   :func:`compile_step` takes it as a constant (TorchDynamo's ``assume_constant_result``, one
   function per owner, kept on the owner as ``_upsample1d_baked``), compiled afresh when
   those weights change. JAX and TensorFlow compile the making into their graphs.
+- :func:`sin`, :func:`tanh` and :func:`keras_activation` (JAX): Keras 3.15's JAX ``sin``,
+  ``tanh`` (``keras.ops`` and ``keras.activations``) and the other trigonometric ops promote
+  with ``result_type(x.dtype, float)``, which there gives float32 for float64, so a float64
+  Snake or tanh under ``jax_enable_x64`` came back float32-accurate (1.5e-7). jax.numpy's
+  own keeps the dtype; the other backends keep it already. A symbolic call (a KerasTensor:
+  ``BigVGAN.as_functional``'s final tanh) still records Keras' op.
 - :func:`as_tensor` is not a branch but the one place where NumPy input becomes a tensor with
   its bits kept (16-bit floats travel as int16, which Keras would otherwise round-trip through
   float32 on torch) and with a warning where the backend changes the dtype (JAX without x64
@@ -111,6 +117,28 @@ if BACKEND == "torch":
     # called positionally, as keras.ops: (x, shape), (x, axes), (xs, axis), (x, n, axis)
     reshape, transpose = torch.reshape, torch.permute
     concatenate, broadcast_to, repeat = torch.cat, torch.broadcast_to, torch.repeat_interleave
+
+
+# --- float64 nonlinearities (JAX) ------------------------------------------------------------
+if BACKEND == "jax":
+    import jax.numpy as jnp
+
+    # a KerasTensor (a model's call traced symbolically, as BigVGAN.as_functional does) takes
+    # keras.ops: the graph node it records is Keras' own, which a stream knows
+    def sin(x):
+        return ops.sin(x) if isinstance(x, keras.KerasTensor) else jnp.sin(x)
+
+    def tanh(x):
+        return ops.tanh(x) if isinstance(x, keras.KerasTensor) else jnp.tanh(x)
+else:
+    sin, tanh = ops.sin, ops.tanh
+
+
+def keras_activation(name):
+    """``keras.activations.get(name)``, with :func:`tanh` for Keras' tanh (float64 kept on
+    JAX)."""
+    activation = keras.activations.get(name)
+    return tanh if activation is keras.activations.tanh else activation
 
 
 # --- devices (torch) ------------------------------------------------------------------------

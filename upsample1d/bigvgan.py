@@ -344,7 +344,7 @@ class BigVGAN(keras.Model):
                 xs = block(x) if xs is None else xs + block(x)
             x = xs / n
         x = self.conv_post(self.activation_post(x))
-        return ops.tanh(x) if self.hparams["use_tanh_at_final"] else ops.clip(x, -1.0, 1.0)
+        return _backend.tanh(x) if self.hparams["use_tanh_at_final"] else ops.clip(x, -1.0, 1.0)
 
     def as_functional(self):
         """This generator as a functional ``keras.Model`` on the same layers (the same

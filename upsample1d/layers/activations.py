@@ -92,7 +92,7 @@ class Snake1D(Layer):
         alpha, inverse = _backend.derived(
             self, lambda: self._factors(dtype, data_format), weights, dtype, data_format)
 
-        return lambda x: x + inverse * ops.square(ops.sin(x * alpha))
+        return lambda x: x + inverse * ops.square(_backend.sin(x * alpha))
 
     def _factors(self, dtype, data_format):
         """``(alpha, 1 / (beta + 1e-9))`` in ``dtype``, shaped to broadcast over a tensor
@@ -131,7 +131,7 @@ def _activation(activation, dtype=None):
             raise ValueError(f"`activation` must act on each sample alone; {activation!r} "
                              f"mixes samples along an axis, got activation={activation!r}.")
         try:
-            return name, keras.activations.get(name)
+            return name, _backend.keras_activation(name)
         except ValueError:
             raise ValueError(f"`activation` must be a Keras activation name, 'snake', "
                              f"'snakebeta' or a callable, got activation={activation!r}."
@@ -150,7 +150,7 @@ def _activation(activation, dtype=None):
             raise ValueError(f"`activation` must act on each sample alone; {name} mixes "
                              f"samples along an axis, got activation={activation!r}.")
         if known:
-            return name, activation
+            return name, _backend.keras_activation(name)
     return None, activation
 
 
