@@ -184,3 +184,53 @@ def test_filters_are_the_designs_the_ops_run():
     np.testing.assert_allclose(to_numpy(upsample_sinc_1d(to_backend(x), 3)),
                                to_numpy(polyphase_upsample_1d(to_backend(x), bank, pad)),
                                rtol=0, atol=1e-6)
+
+
+# --- filter design: large Kaiser betas, checked arguments ----------------------------------------
+
+def test_kaiser_window_is_np_kaiser_and_finite_past_its_overflow():
+    """np.kaiser divides by I0(beta), which overflows float64 past beta ~709: every tap NaN,
+    and so every output of a resampler or alias-free filter designed with it."""
+    from upsample1d.ops import resample_1d
+
+    for beta in (0.0, 5.0, 14.2, 700.0):
+        np.testing.assert_array_equal(filters.kaiser_window(61, beta), np.kaiser(61, beta))
+    # the exact ratio, I0 scaled by exp(-x): I0(x) = i0e(x) e^x (scipy's i0e has no overflow)
+    from scipy.special import i0e
+
+    for length, beta in ((61, 700.5), (61, 720.0), (12, 758.0), (1601, 1000.0)):
+        half = (length - 1) / 2
+        x = beta * np.sqrt(np.clip(1 - ((np.arange(length) - half) / half) ** 2, 0, 1))
+        exact = i0e(x) * np.exp(x - beta) / i0e(beta)
+        np.testing.assert_allclose(filters.kaiser_window(length, beta), exact, rtol=1e-12,
+                                   atol=1e-300)
+    assert np.isfinite(filters.kaiser_sinc_filter(0.25, 0.3, 1600)).all()  # Kaiser's beta 758
+    assert np.isfinite(filters.resample_prototype(3, 2, 10, 1.0, 720.0)).all()
+    assert np.isfinite(filters.sinc_prototype(2, 10, 1000.0)).all()
+    x = np.random.default_rng(0).normal(size=(1, 64, 2)).astype(np.float32)
+    y = to_numpy(resample_1d(to_backend(x), 3, 2, kaiser_beta=720.0))
+    assert y.shape == (1, 96, 2) and np.isfinite(y).all() and np.abs(y).max() > 0.1
+
+
+@pytest.mark.parametrize(("call", "error", "words"), [
+    (lambda: filters.alias_free_up(2.7, 12, "alias_free_torch"), TypeError, "`factor`"),
+    (lambda: filters.alias_free_down(2.7, 12, "alias_free_torch"), TypeError, "`factor`"),
+    (lambda: filters.alias_free_up(0, 12, "sinc_bank"), ValueError, "factor=0"),
+    (lambda: filters.alias_free_up(2, 12.5, "sinc_bank"), TypeError, "`kernel_size`"),
+    (lambda: filters.alias_free_up(2, 12, "nonsense"), ValueError, "filter='nonsense'"),
+    (lambda: filters.alias_free_down(2, 12, None), ValueError, "filter=None"),
+    (lambda: filters.alias_free_up_geometry(2, 12, "sinc"), ValueError, "filter='sinc'"),
+    (lambda: filters.alias_free_down_left(2.5, 12, "sinc_bank"), TypeError, "`factor`"),
+    (lambda: filters.default_kernel_size(-3), ValueError, "factor=-3"),
+    (lambda: filters.default_kernel_size(2.5), TypeError, "`factor`"),
+    (lambda: filters.phase_decimator(np.ones(4), 0, 2.9), TypeError, "`factor`"),
+])
+def test_alias_free_designs_refuse_what_would_give_another_filter(call, error, words):
+    """A float ratio was truncated and an unknown filter name gave alias-free-torch's."""
+    with pytest.raises(error, match=words.replace("(", r"\(")):
+        call()
+
+
+def test_alias_free_filter_names_ignore_letter_case():
+    np.testing.assert_array_equal(filters.alias_free_up(2, 12, "SINC_BANK"),
+                                  filters.alias_free_up(2, 12, "sinc_bank"))

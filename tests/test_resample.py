@@ -270,3 +270,20 @@ def test_hq_and_vhq_are_as_clean_as_soxr():
             **options)
         assert mine.aliasing_db <= soxr_report.aliasing_db, quality
         assert mine.passband_ripple_db <= 1e-3
+
+
+@pytest.mark.parametrize(("up", "down"), [(147, 160), (160, 147), (3, 2)])
+def test_a_nan_reaches_the_outputs_the_docstring_gives(up, down):
+    """resample_1d's docstring: one inf input sample makes NaN up to ``up * ceil(taps /
+    down)`` outputs (every output of each block whose window holds it), a contiguous run;
+    every other output stays finite. 147 at 147/160, as the README says."""
+    half = 10 * max(up, down)
+    _, taps = filters.rational_geometry(2 * half + 1, half, up, down)
+    x = np.zeros((1, 4000, 1), np.float32)
+    x[0, 2000, 0] = np.inf
+    y = to_numpy(resample_1d(to_backend(x), up, down))[0, :, 0]
+    bad = np.flatnonzero(~np.isfinite(y))
+    assert 0 < len(bad) <= up * -(-taps // down)
+    assert bad[-1] - bad[0] + 1 == len(bad)
+    if (up, down) == (147, 160):
+        assert len(bad) == 147

@@ -63,6 +63,42 @@ def linear_bank(factor):
     return bank
 
 
+def kaiser_window(length, beta):
+    """``np.kaiser(length, beta)``: ``w[n] = I0(beta sqrt(1 - (2n / (M - 1) - 1)^2)) / I0(beta)``,
+    also where ``I0(beta)`` overflows float64 (``beta`` above ~709), which ``np.kaiser`` turns
+    into NaN taps: there the ratio is taken in the log domain, with I0's asymptotic series for
+    arguments of 700 and more (within 1e-13 of the exact ratio at beta 1000, 1e-12 at 5000,
+    relative). Up to ``beta = 700`` this is ``np.kaiser`` itself.
+
+    Example:
+    >>> from upsample1d.filters import kaiser_window
+    >>> w = kaiser_window(9, 1000.0)
+    >>> bool(np.isfinite(w).all()), float(w[4]), bool(w[0] < 1e-300)
+    (True, 1.0, True)
+    """
+    if beta <= LARGEST_DIRECT_BETA or length == 1:
+        return np.kaiser(length, beta)
+    alpha = (length - 1) / 2.0
+    x = beta * np.sqrt(np.clip(1.0 - ((np.arange(length) - alpha) / alpha) ** 2, 0.0, 1.0))
+    return np.exp(_log_i0(x) - _log_i0(np.array([beta], float))[0])
+
+
+LARGEST_DIRECT_BETA = 700.0  # np.i0 overflows float64 just past 709.78
+
+
+def _log_i0(x):
+    """``log(I0(x))`` for ``x >= 0``: directly below 700, else ``x - log(2 pi x) / 2 +
+    log(sum_k ((2k - 1)!!)^2 / (k! (8x)^k))`` (4 terms)."""
+    out = np.empty_like(x)
+    direct = x < LARGEST_DIRECT_BETA
+    out[direct] = np.log(np.i0(x[direct]))
+    big = x[~direct]
+    t = 1.0 / (8.0 * big)
+    series = t + 9.0 / 2.0 * t**2 + 225.0 / 6.0 * t**3 + 11025.0 / 24.0 * t**4
+    out[~direct] = big - 0.5 * np.log(2.0 * np.pi * big) + np.log1p(series)
+    return out
+
+
 def sinc_prototype(factor, half_width=10, kaiser_beta=5.0):
     """The Kaiser-windowed sinc low-pass with cutoff ``1 / factor`` (of Nyquist), unit DC gain.
 
@@ -82,7 +118,7 @@ def sinc_prototype(factor, half_width=10, kaiser_beta=5.0):
     kaiser_beta = check.non_negative_number(kaiser_beta, "kaiser_beta")
     length = half_width * r
     m = np.arange(2 * length + 1) - length
-    h = np.sinc(m / r) / r * np.kaiser(2 * length + 1, kaiser_beta)
+    h = np.sinc(m / r) / r * kaiser_window(2 * length + 1, kaiser_beta)
     return h / h.sum()  # unit gain at DC, as firwin(scale=True)
 
 
@@ -170,13 +206,20 @@ def kaiser_sinc_filter(cutoff, half_width, kernel_size):
         time = np.arange(kernel_size) - half
     if cutoff == 0:
         return np.zeros(kernel_size)
-    h = 2 * cutoff * np.kaiser(kernel_size, beta) * np.sinc(2 * cutoff * time)
+    h = 2 * cutoff * kaiser_window(kernel_size, beta) * np.sinc(2 * cutoff * time)
     return h / h.sum()
 
 
 def default_kernel_size(factor):
     """alias-free-torch's default filter length for a ratio: ``int(6 * r // 2) * 2``."""
-    return int(6 * factor // 2) * 2
+    return int(6 * check.positive_int(factor, "factor") // 2) * 2
+
+
+def _alias_free_args(factor, kernel_size, filter_name):
+    """``(r, K, filter)`` of the alias-free designs below, checked: a float ratio or an
+    unknown filter name would otherwise give another filter without a word."""
+    return (check.positive_int(factor, "factor"), check.positive_int(kernel_size, "kernel_size"),
+            check.choice(filter_name, "filter", ALIAS_FREE_FILTERS))
 
 
 def _sinc_bank_half_width(kernel_size, r):
@@ -187,7 +230,7 @@ def _sinc_bank_half_width(kernel_size, r):
 def alias_free_up_geometry(factor, kernel_size, filter_name):
     """``((left, right), (replicate_left, replicate_right))`` of :func:`alias_free_up`: the
     bank's padding, and how many of those samples are edge copies (the rest are zeros)."""
-    r, kernel_size = int(factor), int(kernel_size)
+    r, kernel_size, filter_name = _alias_free_args(factor, kernel_size, filter_name)
     if filter_name == "sinc_bank":
         half_width = _sinc_bank_half_width(kernel_size, r)
         return (half_width, half_width), (half_width, half_width)
@@ -216,7 +259,7 @@ def alias_free_up(factor, kernel_size, filter_name):
     transposed convolution, which skips the zero taps, reaches ``K`` (12). Finite inputs give
     the same numbers.
     """
-    r, kernel_size = int(factor), int(kernel_size)
+    r, kernel_size, filter_name = _alias_free_args(factor, kernel_size, filter_name)
     if filter_name == "sinc_bank":
         return sinc_bank(r, _sinc_bank_half_width(kernel_size, r))[0]
     h = kaiser_sinc_filter(0.5 / r, 0.6 / r, kernel_size)
@@ -233,6 +276,7 @@ def alias_free_up(factor, kernel_size, filter_name):
 
 def alias_free_down_left(factor, kernel_size, filter_name):
     """The ``left`` offset of :func:`alias_free_down`'s prototype."""
+    factor, kernel_size, filter_name = _alias_free_args(factor, kernel_size, filter_name)
     if filter_name == "sinc_bank":
         return _sinc_bank_half_width(kernel_size, factor) * factor
     return kernel_size // 2 - (1 if kernel_size % 2 == 0 else 0)
@@ -247,7 +291,7 @@ def alias_free_down(factor, kernel_size, filter_name):
     ``(left, K // 2)``, then a stride-``r`` conv; no read goes past that padding).
     ``"sinc_bank"``: :func:`sinc_prototype` ``(r, ceil(K / (2 r)))`` (unit DC gain), centred.
     """
-    r, kernel_size = int(factor), int(kernel_size)
+    r, kernel_size, filter_name = _alias_free_args(factor, kernel_size, filter_name)
     if filter_name == "sinc_bank":
         return sinc_prototype(r, _sinc_bank_half_width(kernel_size, r))
     return kaiser_sinc_filter(0.5 / r, 0.6 / r, kernel_size)
@@ -256,6 +300,7 @@ def alias_free_down(factor, kernel_size, filter_name):
 def phase_decimator_geometry(prototype_length, left, factor):
     """``(before, after)`` of :func:`phase_decimator`: the phase steps it reads before and
     after step ``t``."""
+    factor = check.positive_int(factor, "factor")
     steps = [(k - left) // factor for k in range(prototype_length)]
     return max(-min(steps), 0), max(max(steps), 0)
 
@@ -265,7 +310,7 @@ def phase_decimator(prototype, left, factor):
     phases of ``v`` (``A[i, tau] = v[tau r + i]``) instead of ``v`` itself:
     ``y[t] = sum_{i, n} W[n, i] A[i, t + n - before]``. Returns ``W``, ``(taps, r)``, with
     ``(before, after)`` = :func:`phase_decimator_geometry`."""
-    r = int(factor)
+    r = check.positive_int(factor, "factor")
     before, after = phase_decimator_geometry(len(prototype), left, r)
     bank = np.zeros((before + after + 1, r))
     for k, weight in enumerate(prototype):
@@ -435,7 +480,7 @@ def resample_prototype(up, down, zero_crossings, rolloff, kaiser_beta):
     half = zero_crossings * rate
     cutoff = rolloff / rate
     m = np.arange(2 * half + 1) - half
-    h = cutoff * np.sinc(cutoff * m) * np.kaiser(2 * half + 1, kaiser_beta)
+    h = cutoff * np.sinc(cutoff * m) * kaiser_window(2 * half + 1, kaiser_beta)
     return h / h.sum() * up
 
 

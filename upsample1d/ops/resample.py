@@ -104,6 +104,12 @@ def resample_1d(x, up, down=1, quality="poly", *, zero_crossings=None, rolloff=N
     channels_last ``(B, T, C) -> (B, ceil(T up / down), C)``; channels_first likewise on the
     last axis. Floating-point inputs only; differentiable; T = 0 gives T = 0.
 
+    A NaN or inf input sample makes NaN every output of each block whose window holds it (the
+    window spans the bank's ``taps`` input samples, zero taps included: 0 * inf is NaN): up to
+    ``up * ceil(taps / down)`` outputs, where ``resample_poly``, which skips the zero taps,
+    reaches about ``2 N / down`` (147 against 21 at 147/160). Finite inputs give the same
+    numbers.
+
     Example:
     >>> import numpy as np
     >>> from keras.ops import convert_to_numpy
