@@ -158,3 +158,42 @@ def test_compiles_under_jit():
     np.testing.assert_allclose(np.asarray(f(audio)),
                                ours(audio, SETTINGS["24khz_100band"], "channels_last"),
                                rtol=0, atol=1e-5)
+
+
+def _numpy_log_mel(audio, settings):
+    """The docstring's formula in float64 NumPy, channels_first."""
+    sr, n_fft, mels, hop, win, fmin, fmax = settings
+    p = (n_fft - hop) // 2
+    padded = np.pad(audio, ((0, 0), (p, p)), mode="reflect")
+    frames = 1 + (padded.shape[1] - n_fft) // hop
+    index = np.arange(frames)[:, None] * hop + np.arange(n_fft)[None]
+    spectrum = np.fft.rfft(padded[:, index] * hann_window(win, n_fft), axis=-1)
+    magnitude = np.sqrt(spectrum.real ** 2 + spectrum.imag ** 2 + 1e-9)
+    mel = magnitude @ mel_filters(sr, n_fft, mels, fmin, fmax).T
+    return np.transpose(np.log(np.maximum(mel, 1e-5)), (0, 2, 1))
+
+
+@pytest.mark.skipif(BACKEND == "jax" and not __import__("jax").config.jax_enable_x64,
+                    reason="JAX holds float64 as float32 unless jax_enable_x64 is set")
+def test_float64_stays_float64():
+    """Keras' torch ``maximum`` returns float32 for float64 inputs: the clip at 1e-5 made a
+    float64 mel float32 (1.4e-7) on torch."""
+    settings = SETTINGS["short_window"]
+    audio = synthetic_audio(2, 160 * 12, 16000, seed=2)[..., 0].astype(np.float64)
+    got = ours(audio, settings)
+    assert got.dtype == np.float64
+    assert relative_error(got, _numpy_log_mel(audio, settings)) <= 1e-12
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16", "float16"])
+def test_a_16_bit_policy_computes_in_float32(policy):
+    """Keras' STFT refuses 16-bit floats: under a 16-bit policy the layer takes and gives
+    float32 (it raised), eager and symbolic alike, with the float32 layer's numbers."""
+    audio = synthetic_audio(1, 256 * 10, 24000, seed=1)[..., 0]
+    arguments = (1024, 100, 24000, 256, 1024)
+    layer = MelSpectrogram(*arguments, dtype=policy)
+    got = layer(audio)
+    assert keras.backend.standardize_dtype(got.dtype) == "float32"
+    assert layer(keras.Input((2560,))).dtype == "float32"
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(got), keras.ops.convert_to_numpy(
+        MelSpectrogram(*arguments)(audio)))

@@ -155,7 +155,8 @@ def _log_mel(x, settings, data_format):
     magnitude = ops.sqrt(real * real + imag * imag + MAGNITUDE_FLOOR)
     # einsum, not matmul: Keras' torch matmul returns float32 for float64 inputs
     mel = ops.einsum("bfk,km->bfm", magnitude, ops.cast(settings.filters, magnitude.dtype))
-    mel = ops.log(ops.maximum(mel, CLIP))
+    # clip, not maximum: Keras' torch maximum returns float32 for float64 inputs
+    mel = ops.log(ops.clip(mel, CLIP, np.inf))
     return mel if data_format == "channels_last" else ops.transpose(mel, (0, 2, 1))
 
 
@@ -248,10 +249,21 @@ class MelSpectrogram(keras.layers.Layer):
                           "sampling_rate": sampling_rate, "hop_size": hop_size,
                           "win_size": win_size, "fmin": fmin, "fmax": fmax}
 
+    @property
+    def input_dtype(self):
+        """float32 under a 16-bit (or mixed) policy, else the compute dtype: the STFT and the
+        log run in float32 at least (Keras' STFT refuses 16-bit floats), and the mel comes out
+        in it."""
+        compute = keras.backend.standardize_dtype(self.compute_dtype)
+        return "float32" if compute in ("float16", "bfloat16") else compute
+
     def call(self, inputs):
         x = _waveform(inputs, self.data_format)
         self._settings.check_length(x.shape[1])
         return _log_mel(x, self._settings, self.data_format)
+
+    def compute_output_spec(self, inputs):
+        return keras.KerasTensor(self.compute_output_shape(inputs.shape), dtype=self.input_dtype)
 
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)
