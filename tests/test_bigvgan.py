@@ -11,6 +11,7 @@ float64 output).
 import copy
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -225,6 +226,28 @@ def test_refuses_a_checkpoint_that_does_not_fit(checkpoint):
         from_state_dict(model, bad_filter)
 
 
+def test_refuses_a_weight_given_twice_or_a_gain_of_another_shape(checkpoint):
+    """The official strict load refuses these; folding took one weight and dropped the
+    other unseen, and read a gain by its element count alone."""
+    _, official, _ = checkpoint
+    weights = {k: v.numpy() for k, v in official.state_dict().items()}
+    model = bigvgan(reduced("bigvgan_v2_24khz_100band_256x", channels=64))
+    plain_too = {**weights, "conv_pre.weight": np.zeros((64, 100, 7), np.float32)}
+    with pytest.raises(ValueError, match=r"gives conv_pre\.weight twice: as "
+                                         r"'conv_pre\.weight_g' .* as 'conv_pre\.weight'"):
+        from_state_dict(model, plain_too)
+    both_namings = {**weights, **{k.replace("weight_g", "parametrizations.weight.original0")
+                                  .replace("weight_v", "parametrizations.weight.original1"): v
+                                  for k, v in weights.items() if k.startswith("conv_pre.")
+                                  and "weight_" in k}}
+    with pytest.raises(ValueError, match="gives conv_pre.weight twice: .* the other weight"):
+        from_state_dict(model, both_namings)
+    flat_gain = {**weights, "conv_pre.weight_g": weights["conv_pre.weight_g"].reshape(-1)}
+    with pytest.raises(ValueError, match=r"'conv_pre\.weight_g' has shape \(64,\), .* "
+                                         r"\(64, 1, 1\)"):
+        from_state_dict(model, flat_gain)
+
+
 def test_refuses_missing_files(tmp_path):
     with pytest.raises(FileNotFoundError, match="no config.json"):
         load_checkpoint(str(tmp_path))
@@ -437,6 +460,27 @@ def test_load_checkpoint_reads_the_legacy_format_with_torch(checkpoint, tmp_path
                _use_new_zipfile_serialization=False)
     model = load_checkpoint(str(tmp_path), data_format="channels_first")
     assert relative_error(run_ours(model, mel), run_official(official, mel)) <= RELATIVE
+
+
+@pytest.mark.parametrize("half", ["bfloat16", "float16"])
+def test_load_checkpoint_reads_a_half_precision_checkpoint(checkpoint, tmp_path, half):
+    """``model.bfloat16().state_dict()`` saved: the reader widens bfloat16 to float32 (the
+    same numbers), and the filter buffers, rounded to 16 bits too, are still BigVGAN's."""
+    from upsample1d.vocoder import read_torch_weights
+
+    directory, official, mel = checkpoint
+    shutil.copy(os.path.join(directory, "config.json"), tmp_path / "config.json")
+    halved = copy.deepcopy(official).to(getattr(torch, half))
+    torch.save({"generator": halved.state_dict()}, tmp_path / "bigvgan_generator.pt")
+    read = read_torch_weights(tmp_path / "bigvgan_generator.pt")["generator"]
+    for key, value in halved.state_dict().items():
+        np.testing.assert_array_equal(read[key].astype(np.float32), value.float().numpy())
+    model = load_checkpoint(str(tmp_path), data_format="channels_first")
+    widened = halved.float()  # the weights as stored; the filters BigVGAN's own (float32)
+    with torch.no_grad():
+        for name, buffer in widened.named_buffers():
+            buffer.copy_(dict(official.named_buffers())[name])
+    assert relative_error(run_ours(model, mel), run_official(widened, mel)) <= RELATIVE
 
 
 NO_TORCH_SCRIPT = """

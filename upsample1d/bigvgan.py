@@ -449,6 +449,14 @@ def _lowpass():
     return kaiser_sinc_filter(0.25, 0.3, FILTER_TAPS).astype(np.float32).reshape(1, 1, -1)
 
 
+def _stored(value):
+    """float32 ``value`` as a checkpoint may hold it: as it is, or rounded to float16 or to
+    bfloat16 (a half-precision checkpoint's filter buffers are too)."""
+    bits = value.astype(np.float32).view(np.uint32)
+    bfloat16 = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16 << 16).astype(np.uint32)
+    return value, value.astype(np.float16).astype(np.float32), bfloat16.view(np.float32)
+
+
 def _parameters(model):
     """``{torch name: (variable, torch shape, to_torch)}`` for the learned parameters, and
     ``{torch name: value}`` for the fixed filter buffers."""
@@ -492,9 +500,18 @@ def _plain(weights, used):
                 if v_key not in weights:
                     continue
                 g, v = np.asarray(weights[key]), np.asarray(weights[v_key])
-                if g.size != v.shape[0]:
+                g_shape = (v.shape[0],) + (1,) * (v.ndim - 1) if v.ndim else None
+                if g.shape != g_shape:
                     raise ValueError(f"checkpoint key {key!r} has shape {g.shape}, which does "
-                                     f"not fit {v_key!r} of shape {v.shape}.")
+                                     f"not fit {v_key!r} of shape {v.shape} (torch's weight "
+                                     f"norm has {g_shape}).")
+                # one weight given twice (plain and weight-normed, or in both namings): the
+                # official load_state_dict refuses it, and folding would drop one unseen
+                if prefix + "weight" in plain:
+                    given = (repr(prefix + "weight") if prefix + "weight" in weights else
+                             "the other weight-norm naming")
+                    raise ValueError(f"the checkpoint gives {prefix}weight twice: as {key!r} "
+                                     f"with {v_key!r} and as {given}.")
                 plain[prefix + "weight"] = _fold(g, v)
                 del plain[key], plain[v_key]
                 used.update((key, v_key))
@@ -506,7 +523,10 @@ def from_state_dict(model, weights):
     official generator's ``state_dict`` (a mapping of names to arrays: NumPy, torch tensors,
     anything ``np.asarray`` reads). Weight norm is folded, in either of torch's namings.
     Raises ValueError listing every missing key, unexpected key and wrong shape (with both
-    shapes), or a fixed filter that is not BigVGAN's; nothing is set then."""
+    shapes), or a fixed filter that is not BigVGAN's; nothing is set then. A weight given
+    twice (plain and weight-normed, or in both namings) is refused, as the official strict
+    load refuses it. A half-precision state dict loads: its fixed filters, rounded to float16
+    or bfloat16, are recognised, and the model keeps BigVGAN's float32 ones."""
     weights = {key: _numpy(value) for key, value in weights.items()}
     learned, buffers = _parameters(model)
     plain = _plain(weights, set())
@@ -522,7 +542,8 @@ def from_state_dict(model, weights):
     for key, value in buffers.items():
         if key not in plain:
             problems.append(f"missing {key} (this config expects shape {value.shape})")
-        elif plain[key].shape != value.shape or np.abs(plain[key] - value).max() > 1e-6:
+        elif plain[key].shape != value.shape or not any(
+                np.abs(plain[key] - rounded).max() <= 1e-6 for rounded in _stored(value)):
             problems.append(f"{key} is not BigVGAN's 12-tap Kaiser-sinc filter (shape "
                             f"{plain[key].shape}, expected {value.shape})")
     extra = sorted(set(plain) - set(learned) - set(buffers))

@@ -313,7 +313,15 @@ def summary(result, out_path):
 _STORAGE_DTYPES = {"FloatStorage": np.float32, "DoubleStorage": np.float64,
                    "HalfStorage": np.float16, "LongStorage": np.int64, "IntStorage": np.int32,
                    "ShortStorage": np.int16, "CharStorage": np.int8, "ByteStorage": np.uint8,
-                   "BoolStorage": np.bool_}
+                   "BoolStorage": np.bool_, "BFloat16Storage": "bfloat16"}
+
+
+def _storage(data, dtype):
+    """A storage's bytes as a flat array; bfloat16 (which NumPy lacks) widened to float32,
+    exactly: its 16 bits are the high half of a float32's."""
+    if dtype == "bfloat16":
+        return (np.frombuffer(data, "<u2").astype(np.uint32) << 16).view(np.float32)
+    return np.frombuffer(data, dtype)
 
 
 def _rebuild_tensor(storage, offset, size, stride, *_):
@@ -346,14 +354,15 @@ class _TorchUnpickler:
 
             def persistent_load(self, pid):
                 _, dtype, key, _, _ = pid
-                return np.frombuffer(archive.read(f"{prefix}data/{key}"), dtype)
+                return _storage(archive.read(f"{prefix}data/{key}"), dtype)
 
         return Unpickler(file)
 
 
 def read_torch_weights(path):
     """A checkpoint written by ``torch.save`` (the zip format, torch >= 1.6), read without
-    torch: nested dicts, lists and NumPy arrays in place of tensors. ValueError for another
+    torch: nested dicts, lists and NumPy arrays in place of tensors (bfloat16 ones as float32,
+    the same numbers). ValueError for another
     format (torch's legacy one needs torch) or a file that holds anything but tensors and
     containers."""
     import pickle
