@@ -151,3 +151,26 @@ def test_downsample1d_config_round_trip(method):
     clone = Downsample1D.from_config(config)
     assert clone.get_config() == config
     assert type(clone.downsampler) is type(layer.downsampler)
+
+
+FROZEN = {
+    **{f"Upsample1D-{m}": lambda m=m: Upsample1D(4, 2, method=m, trainable=False)
+       for m in ("subpixel", "transposed", "nearest", "linear", "sinc")},
+    **{f"Downsample1D-{m}": lambda m=m: Downsample1D(4, 2, method=m, trainable=False)
+       for m in ("strided", "space_to_depth", "sinc", "average")},
+    "AliasFreeActivation1D-snake": lambda: __import__("upsample1d.layers", fromlist=["x"])
+    .AliasFreeActivation1D("snake", trainable=False),
+}
+
+
+@pytest.mark.parametrize("make", list(FROZEN.values()), ids=list(FROZEN))
+def test_trainable_false_freezes_the_layer_it_holds_and_survives_saving(make, tmp_path):
+    """``trainable=False`` reached the wrapper only: the chosen resampler's kernel (a Snake's
+    alpha) stayed trainable, and training changed it; so did a reloaded frozen model's."""
+    inputs = keras.Input((16, 4))
+    layer = make()
+    model = keras.Model(inputs, layer(inputs))
+    assert model.weights and model.trainable_weights == []
+    path = str(tmp_path / "frozen.keras")
+    model.save(path)
+    assert keras.saving.load_model(path).trainable_weights == []

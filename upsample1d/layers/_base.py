@@ -132,6 +132,8 @@ class ChosenResampler(Layer):
                                            name=f"{self.method}_{self.ROLE}"))
         self.filters = self.chosen.filters
         self.factor = self.chosen.factor
+        if not trainable:  # Keras' setter freezes the sub-layers; the argument alone does not
+            self.trainable = False
 
     @property
     def chosen(self):

@@ -215,6 +215,8 @@ class AliasFreeActivation1D(Layer):
         self.data_format = check.data_format(data_format)
         self.activation_name, self.activation = _activation(activation, self.dtype_policy)
         self.input_spec = keras.layers.InputSpec(ndim=3)
+        if not self.trainable:  # Keras' setter freezes a Snake1D's (or a layer's) weights too
+            self.trainable = False
 
     @property
     def _layout(self):
