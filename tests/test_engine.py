@@ -135,6 +135,41 @@ def test_conversions_accept_upsample1d_and_downsample1d_alike():
                                    atol=1e-6, err_msg=f"{wrapper.method} {convert.__name__}")
 
 
+# Keras' torch convert_to_numpy of a tensor without gradient (a frozen kernel) calls
+# np.array on it, which NumPy 2 warns about for torch's __array__
+@pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
+def test_conversions_keep_name_and_trainable_and_name_what_they_drop():
+    """A frozen layer converted trained again under a generated name, and its regularizer
+    and constraint went without a word."""
+    from upsample1d.layers import Downsample1D
+
+    cases = [(Upsample1D(4, 2, method="transposed", name="dec_up", trainable=False),
+              SubpixelConv1D.from_transposed),
+             (TransposedConvUpsample1D(4, 2, name="up", trainable=False,
+                                       kernel_regularizer="l2"),
+              SubpixelConv1D.from_transposed),
+             (SubpixelConv1D(4, 2, name="up", trainable=False,
+                             bias_constraint=keras.constraints.NonNeg()),
+              TransposedConvUpsample1D.from_subpixel),
+             (Downsample1D(4, 2, method="strided", name="enc_down", trainable=False),
+              SpaceToDepthConv1D.from_strided),
+             (SpaceToDepthConv1D(4, 2, name="down", trainable=False,
+                                 kernel_constraint="max_norm"),
+              StridedConv1D.from_space_to_depth)]
+    x = to_backend(np.ones((1, 12, 3), np.float32))
+    for layer, convert in cases:
+        layer(x)
+        unwrapped = getattr(layer, "chosen", layer)
+        dropped = [a for a in ("kernel_regularizer", "bias_constraint", "kernel_constraint")
+                   if getattr(unwrapped, a, None) is not None]
+        if dropped:
+            with pytest.warns(UserWarning, match=rf"does not carry {layer.name}'s {dropped[0]}"):
+                new = convert(layer)
+        else:
+            new = convert(layer)
+        assert (new.name, new.trainable, new.trainable_weights) == (layer.name, False, [])
+
+
 # --- one symbolic Operation, one constant cache -----------------------------------------------
 
 def test_every_fixed_resampler_has_the_one_symbolic_operation():

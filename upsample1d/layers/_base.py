@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import keras
 from keras import ops
 
@@ -154,6 +156,27 @@ class ChosenResampler(Layer):
         options = {k: v for k, v in self.chosen.get_config().items() if k not in skip}
         return {**super().get_config(), "filters": self.filters, "factor": self.factor,
                 "method": self.method, **options}
+
+
+CONVERSION_DROPS = ("kernel_regularizer", "bias_regularizer", "activity_regularizer",
+                    "kernel_constraint", "bias_constraint")
+
+
+def converted_options(source, conversion):
+    """``(layer, options)`` for a conversion of ``source`` (a layer, or a
+    :class:`ChosenResampler` holding it): the layer doing the work, and what the new layer
+    keeps of ``source`` besides its weights: its name and whether it trains. Regularizers and
+    constraints act on the source kernel's own layout (a tiled bias, phases in another
+    order), so they are not carried; a UserWarning names them."""
+    layer = unwrap(source)
+    dropped = [f"{attribute} {getattr(layer, attribute)!r}" for attribute in CONVERSION_DROPS
+               if getattr(layer, attribute, None) is not None]
+    if dropped:
+        warnings.warn(f"{conversion} does not carry {source.name}'s {', '.join(dropped)}: "
+                      "they act on that layer's kernel layout; set them on the new layer if "
+                      "it is to be trained.", UserWarning, stacklevel=3)
+    return layer, {"name": getattr(source, "name", None),
+                   "trainable": getattr(source, "trainable", True)}
 
 
 def unwrap(layer):

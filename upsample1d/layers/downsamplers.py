@@ -20,7 +20,7 @@ from keras import ops
 import upsample1d.ops._polyphase as engine
 from upsample1d import _backend, kernels
 from upsample1d import _validation as check
-from upsample1d.layers._base import ChosenResampler, ConvResampler, unwrap
+from upsample1d.layers._base import ChosenResampler, ConvResampler, converted_options
 from upsample1d.ops.downsample import DOWNSAMPLINGS
 from upsample1d.ops.shuffle import space_to_depth
 
@@ -124,8 +124,10 @@ class StridedConv1D(_Downsampler):
         """A built ``StridedConv1D`` computing exactly what the built
         :class:`SpaceToDepthConv1D` ``layer`` (or a ``Downsample1D`` holding one) computes:
         the kernel re-indexed by
-        :func:`upsample1d.kernels.space_to_depth_to_strided_kernel`, the bias copied."""
-        layer = unwrap(layer)
+        :func:`upsample1d.kernels.space_to_depth_to_strided_kernel`, the bias copied. The
+        new layer keeps its name and ``trainable``; regularizers and constraints are not
+        carried (a warning names them)."""
+        layer, carried = converted_options(layer, "from_space_to_depth")
         if not isinstance(layer, SpaceToDepthConv1D) or not layer.built:
             raise TypeError(f"from_space_to_depth needs a built SpaceToDepthConv1D, got "
                             f"{layer!r}.")
@@ -133,7 +135,7 @@ class StridedConv1D(_Downsampler):
             ops.convert_to_numpy(layer.kernel), layer.factor, layer.mode)
         new = cls(layer.filters, layer.factor, kernel_size=kernel.shape[0],
                   data_format=layer.data_format, use_bias=layer.use_bias,
-                  dtype=layer.dtype_policy)
+                  dtype=layer.dtype_policy, **carried)
         return new._copy_weights_from(layer, kernel, kernel.shape[1])
 
     def get_config(self):
@@ -199,8 +201,9 @@ class SpaceToDepthConv1D(_Downsampler):
         :class:`StridedConv1D` ``layer`` (or a ``Downsample1D`` holding one) computes: the
         kernel re-indexed by :func:`upsample1d.kernels.strided_to_space_to_depth_kernel`
         (``kernel_size`` :func:`upsample1d.kernels.space_to_depth_kernel_size`), the bias
-        copied."""
-        layer = unwrap(layer)
+        copied. The new layer keeps its name and ``trainable``; regularizers and constraints
+        are not carried (a warning names them)."""
+        layer, carried = converted_options(layer, "from_strided")
         if not isinstance(layer, StridedConv1D) or not layer.built:
             raise TypeError(f"from_strided needs a built StridedConv1D, got {layer!r}.")
         mode = check.mode(mode)
@@ -208,7 +211,7 @@ class SpaceToDepthConv1D(_Downsampler):
             ops.convert_to_numpy(layer.kernel), layer.factor, mode)
         new = cls(layer.filters, layer.factor, kernel_size=kernel.shape[0], mode=mode,
                   data_format=layer.data_format, use_bias=layer.use_bias,
-                  dtype=layer.dtype_policy)
+                  dtype=layer.dtype_policy, **carried)
         return new._copy_weights_from(layer, kernel, kernel.shape[1] // layer.factor)
 
     def get_config(self):

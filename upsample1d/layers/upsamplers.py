@@ -17,7 +17,7 @@ import upsample1d.ops._polyphase as engine
 from upsample1d import _backend, filters, kernels
 from upsample1d import _validation as check
 from upsample1d.initializers import ICNR
-from upsample1d.layers._base import ChosenResampler, ConvResampler, unwrap
+from upsample1d.layers._base import ChosenResampler, ConvResampler, converted_options
 from upsample1d.ops.interpolate import INTERPOLATIONS
 from upsample1d.ops.shuffle import depth_to_space
 
@@ -142,8 +142,9 @@ class SubpixelConv1D(_Upsampler):
         """A built ``SubpixelConv1D`` (mode ``"DCR"``) computing exactly what the built
         :class:`TransposedConvUpsample1D` ``layer`` computes: the kernel re-indexed by
         :func:`upsample1d.kernels.transposed_to_subpixel_kernel`, the bias tiled per phase.
-        ``layer`` may be an :class:`Upsample1D` holding one."""
-        layer = unwrap(layer)
+        ``layer`` may be an :class:`Upsample1D` holding one. The new layer keeps its name and
+        ``trainable``; regularizers and constraints are not carried (a warning names them)."""
+        layer, carried = converted_options(layer, "from_transposed")
         if not isinstance(layer, TransposedConvUpsample1D) or not layer.built:
             raise TypeError(f"from_transposed needs a built TransposedConvUpsample1D, got "
                             f"{layer!r}.")
@@ -151,7 +152,7 @@ class SubpixelConv1D(_Upsampler):
             kernels.transposed_to_subpixel_kernel(layer.kernel, layer.factor, "DCR"))
         new = cls(layer.filters, layer.factor, kernel_size=kernel.shape[0], mode="DCR",
                   data_format=layer.data_format, use_bias=layer.use_bias,
-                  dtype=layer.dtype_policy)
+                  dtype=layer.dtype_policy, **carried)
         new.build(new._input_shape(kernel.shape[1]))
         weights = [kernel]
         if layer.use_bias:
@@ -261,15 +262,17 @@ class TransposedConvUpsample1D(_Upsampler):
         :class:`SubpixelConv1D` ``layer`` computes (the kernel re-indexed by
         :func:`upsample1d.kernels.subpixel_to_transposed_kernel`). Raises ValueError if the
         subpixel layer's bias differs between phases (a transposed conv has one bias per
-        channel). ``layer`` may be an :class:`Upsample1D` holding one."""
-        layer = unwrap(layer)
+        channel). ``layer`` may be an :class:`Upsample1D` holding one. The new layer keeps
+        its name and ``trainable``; regularizers and constraints are not carried (a warning
+        names them)."""
+        layer, carried = converted_options(layer, "from_subpixel")
         if not isinstance(layer, SubpixelConv1D) or not layer.built:
             raise TypeError(f"from_subpixel needs a built SubpixelConv1D, got {layer!r}.")
         kernel = kernels.subpixel_to_transposed_kernel(ops.convert_to_numpy(layer.kernel),
                                                        layer.factor, layer.mode)
         new = cls(layer.filters, layer.factor, kernel_size=kernel.shape[0],
                   implementation=implementation, data_format=layer.data_format,
-                  use_bias=layer.use_bias, dtype=layer.dtype_policy)
+                  use_bias=layer.use_bias, dtype=layer.dtype_policy, **carried)
         new.build(new._input_shape(kernel.shape[2]))
         weights = [kernel]
         if layer.use_bias:
