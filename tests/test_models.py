@@ -160,3 +160,29 @@ def test_stride_is_a_deprecated_name_of_factor():
 def test_autoencoder_errors():
     with pytest.raises(ValueError, match="1001"):
         autoencoder(length=1001)
+
+
+@pytest.mark.parametrize("length", [1, 4, 17, 100])
+def test_demucs_like_for_any_length_refuses_a_length_off_the_rule(length):
+    """``length=None``: a length not divisible by factor**depth (256 here) raised the
+    backend's own broadcast error, or for a length under factor (the skips of length 1
+    broadcast in Add) gave 256 samples out without a word."""
+    model = demucs_like(length=None, depth=4, channels=4, lstm_layers=0)
+    with pytest.raises(ValueError, match="must be divisible by factor\\*\\*depth = 256"):
+        model(np.zeros((1, length, 1), "float32"))
+    assert tuple(model(np.zeros((1, 512, 1), "float32")).shape) == (1, 512, 1)
+
+
+def test_demucs_like_transposed_takes_overlap_from_the_options(tmp_path):
+    """``upsampler_options={"overlap": "none"}`` gave kernel 8 (full overlap at factor 4)
+    while the layers reported 'none'."""
+    model = demucs_like("transposed", length=1024, depth=2, channels=4, lstm_layers=0,
+                        upsampler_options={"overlap": "none"})
+    ups = [layer for layer in model.layers if isinstance(layer, TransposedConvUpsample1D)]
+    assert len(ups) == 2 and {(u.kernel_size, u.overlap) for u in ups} == {(4, "none")}
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    again = keras.saving.load_model(path)
+    x = np.random.default_rng(0).normal(size=(1, 1024, 1)).astype("float32")
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(again(x)),
+                                  keras.ops.convert_to_numpy(model(x)))

@@ -88,6 +88,30 @@ class GLU(keras.layers.Layer):
         return (*input_shape[:-1], None if channels is None else channels // 2)
 
 
+@keras.saving.register_keras_serializable(package="upsample1d")
+class SkipAdd(keras.layers.Add):
+    """``keras.layers.Add`` of a decoder stage and its encoder skip, ``(B, T, C)`` twice, that
+    refuses two time lengths (Add broadcasts a length of 1: a ``demucs_like`` input shorter
+    than ``factor**depth`` came out ``factor**depth`` samples long, without a word).
+    ``length_multiple`` is the model's ``factor**depth``, for the message. Streams as Add."""
+
+    def __init__(self, length_multiple, **kwargs):
+        super().__init__(**kwargs)
+        self.length_multiple = check.positive_int(length_multiple, "length_multiple")
+
+    def call(self, inputs):
+        lengths = [x.shape[1] for x in inputs]
+        if None not in lengths and len(set(lengths)) > 1:
+            raise ValueError(f"{self.name}: the decoder has {lengths[0]} samples where the "
+                             f"encoder's skip has {lengths[1]}: the input length must be "
+                             f"divisible by factor**depth = {self.length_multiple} (pad the "
+                             "audio to the next multiple).")
+        return super().call(inputs)
+
+    def get_config(self):
+        return {**super().get_config(), "length_multiple": self.length_multiple}
+
+
 # The configuration of Defossez et al. (2019), "Music Source Separation in the Waveform
 # Domain" (Demucs), as used by Pons et al. (2021): pass these to demucs_like for the full model.
 DEMUCS_PAPER_CONFIG = {
@@ -154,7 +178,8 @@ def demucs_like(upsampler="transposed", length=16384, depth=4, channels=16, grow
     padding) and every upsampler multiplies it back, so the skips line up without cropping.
     This needs ``length`` divisible by ``factor**depth``; any other length raises a ValueError
     naming it (pad the audio to the next multiple). ``length=None`` builds a model for any
-    length, and the same rule then applies to each input it is called on. Unlike Demucs
+    length, and the same rule then applies to each input it is called on (the first skip
+    connection whose two lengths differ raises it: :class:`SkipAdd`). Unlike Demucs
     (valid convolutions, the input padded by the model and the output cropped), input and
     output have the same length.
 
@@ -263,14 +288,16 @@ def _demucs_decoder(x, skips, a):
     widths, factor, upsampler = a["widths"], a["factor"], a["upsampler"]
     for i in reversed(range(a["depth"])):
         target = widths[i - 1] if i > 0 else a["out_channels"]
-        x = keras.layers.Add(name=f"decoder{i}_skip")([x, skips[i]])
+        x = SkipAdd(factor ** a["depth"], name=f"decoder{i}_skip")([x, skips[i]])
         x = keras.layers.Conv1D(2 * widths[i], 1, use_bias=a["bias"],
                                 name=f"decoder{i}_rewrite")(x)
         x = GLU(name=f"decoder{i}_glu")(x)
         if callable(upsampler):
             up = upsampler(target, factor, name=f"decoder{i}_up")
         elif upsampler == "transposed":
-            layer_options = {"kernel_size": a["kernel_size"], **a["up_options"]}
+            # the layer's kernel follows `overlap` where the options give it
+            layer_options = {**({} if "overlap" in a["up_options"] else
+                                {"kernel_size": a["kernel_size"]}), **a["up_options"]}
             up = TransposedConvUpsample1D(target, factor, data_format="channels_last",
                                           name=f"decoder{i}_up", **layer_options)
         else:
