@@ -106,9 +106,24 @@ def test_litert_steps_equal_the_stream_chunk_after_chunk(name, tmp_path):
 
 def test_exported_stream_refuses_other_chunks_and_states(tmp_path):
     exported = _round_trip("demucs_like", "onnx", tmp_path, chunks=2)
-    with pytest.raises(ValueError, match=r"chunks of 64 samples, batch 1; got shape "
-                                         r"\(1, 32, 1\)"):
+    with pytest.raises(ValueError, match=r"chunks of shape \(1, 64, 1\) \(channels_last: batch "
+                                         r"1, 64 samples\); got shape \(1, 32, 1\)"):
         exported.step(np.zeros((1, 32, 1), np.float32), exported.initial_state())
+    # LiteRT resizes its input to any shape: a stereo chunk ran a mono model's weights
+    for shape in ((1, 64, 2), (1, 64), (1, 64, 1, 1)):
+        with pytest.raises(ValueError, match=r"chunks of shape \(1, 64, 1\)"):
+            exported.step(np.zeros(shape, np.float32), exported.initial_state())
+    # a cast would run int16 PCM as float values 32768 times too loud
+    with pytest.raises(TypeError, match="the chunk has dtype int16, the export runs float32"):
+        exported.step(np.zeros((1, 64, 1), np.int16), exported.initial_state())
+    # after flush, a step would emit the tail again
+    state = exported.initial_state()
+    _, state = exported.step(np.ones((1, 64, 1), np.float32), state)
+    exported.flush(state)
+    for call in (lambda: exported.step(np.zeros((1, 64, 1), np.float32), state),
+                 lambda: exported.flush(state)):
+        with pytest.raises(ValueError, match="this state was flushed"):
+            call()
     state = {**exported.initial_state(), "lstm0/state0": np.zeros((1, 3), np.float32)}
     with pytest.raises(ValueError, match="no exported graph takes a state of shapes"):
         exported.step(np.zeros((1, 64, 1), np.float32), state)

@@ -26,6 +26,7 @@ import keras
 import numpy as np
 
 from upsample1d import _validation as check
+from upsample1d.streaming.stream import FLUSHED
 
 FORMATS = {"onnx": ".onnx", "litert": ".tflite"}
 RUNTIMES = {"onnx": ("onnxruntime", "onnxruntime"),  # (module, name in messages)
@@ -138,7 +139,8 @@ def export(stream, directory, chunk, batch_size=1, format="onnx"):
                                                        f"flush_{index}", format, dtypes,
                                                        others, options)
         entries.append(entry)
-    manifest = {"format": format, "chunk": chunk, "batch_size": batch_size, "hop": stream.hop,
+    manifest = {"format": format, "chunk": chunk, "batch_size": batch_size,
+                "chunk_shape": list(chunk_shape), "hop": stream.hop,
                 "latency": str(stream.latency), "data_format": stream.data_format,
                 "dtype": dtypes["x"], "output_dtype": dtypes["y"],
                 "state_dtypes": {k: v for k, v in dtypes.items() if k not in ("x", "y")},
@@ -235,12 +237,36 @@ class ExportedStream:
         raise ValueError(f"no exported graph takes a state of shapes {shapes}; "
                          "was it made by this export's initial_state and step?")
 
-    def step(self, x, state):
-        x = np.asarray(x, self.dtype)
+    def _check_chunk(self, x):
+        """``x`` as the graph's input, or an error naming what differs: a runtime would take
+        another dtype cast (int16 PCM as float values) and LiteRT resizes its input to any
+        shape (a mono chunk ran through a stereo model's per-channel weights)."""
+        x = np.asarray(x)
+        if not np.issubdtype(x.dtype, np.floating):
+            raise TypeError(f"the chunk has dtype {x.dtype}, the export runs {self.dtype}: "
+                            "cast it first.")
         axis = 1 if self.manifest["data_format"] == "channels_last" else 2
-        if x.shape[0] != self.batch_size or x.shape[axis] != self.chunk:
-            raise ValueError(f"this export takes chunks of {self.chunk} samples, batch "
-                             f"{self.batch_size}; got shape {x.shape}.")
+        # manifests written before the chunk shape was recorded: batch and length only
+        expected = self.manifest.get("chunk_shape")
+        if x.ndim != 3 or (expected is not None and list(x.shape) != expected) or (
+                x.shape[0] != self.batch_size or x.shape[axis] != self.chunk):
+            shape = tuple(expected) if expected else (
+                (self.batch_size, self.chunk, "C") if axis == 1 else
+                (self.batch_size, "C", self.chunk))
+            raise ValueError(f"this export takes chunks of shape {shape} "
+                             f"({self.manifest['data_format']}: batch {self.batch_size}, "
+                             f"{self.chunk} samples); got shape {x.shape}.")
+        return x.astype(self.dtype, copy=False)
+
+    @staticmethod
+    def _check_not_flushed(state, where):
+        if FLUSHED in state:
+            raise ValueError(f"{where}: this state was flushed, its stream has ended; start a "
+                             "new one with initial_state().")
+
+    def step(self, x, state):
+        x = self._check_chunk(x)
+        self._check_not_flushed(state, "step")
         entry = self._find(state)
         after = self._signatures[min(self._signatures.index(entry) + 1,
                                      len(self._signatures) - 1)]["state"]
@@ -254,11 +280,17 @@ class ExportedStream:
         return y, new_state
 
     def flush(self, state):
+        """The output's tail; marks ``state`` flushed (a later ``step`` or ``flush`` on it is
+        refused, as a :class:`~upsample1d.streaming.Stream`'s: it would emit the tail again)."""
+        self._check_not_flushed(state, "flush")
         entry = self._find(state)
         if entry["flush"] is None:
-            return np.zeros(entry["flush_y"], self.output_dtype)
-        kept = [k for k, s in entry["state"].items() if 0 not in s]
-        return self._run(entry["flush"], [state[k] for k in kept])[0]
+            y = np.zeros(entry["flush_y"], self.output_dtype)
+        else:
+            kept = [k for k, s in entry["state"].items() if 0 not in s]
+            y = self._run(entry["flush"], [state[k] for k in kept])[0]
+        state[FLUSHED] = None
+        return y
 
     def _run(self, filename, inputs):
         runner = self._runners.get(filename)
