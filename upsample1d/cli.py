@@ -598,14 +598,18 @@ def _stream(args):
 
 
 def _stream_report(stream, run, rate, args):
-    """The latency, the real-time factor (the median chunk's time over the audio it held)
-    and the file written, on stdout."""
+    """The latency, the real-time factor (the median steady chunk's time over the audio it
+    held: chunks that compiled for new shapes left out where others ran) and the file
+    written, on stdout."""
     latency, seconds = float(stream.latency), sum(run.samples) / rate
     median = run.median_chunk()
     held = run.samples[median] / rate
     print(f"latency: {stream.latency} samples ({latency / rate * 1e3:.1f} ms at {rate} Hz) "
           f"of lookahead, plus one chunk of {args.chunk} ({args.chunk / rate * 1e3:.1f} ms)")
-    print(f"real-time factor: {run.seconds[median] / held:.4f} (the median chunk by time over "
+    steady = ("the median steady chunk" if run.steady[median] else
+              "no chunk ran at a steady state, the file being shorter than the stream's "
+              "warm-up: the median chunk, its compilation included,")
+    print(f"real-time factor: {run.seconds[median] / held:.4f} ({steady} by time over "
           f"audio: {run.seconds[median] * 1e3:.2f} ms for {held * 1e3:.1f} ms of audio); "
           f"whole run {sum(run.seconds):.2f} s for {seconds:.2f} s of audio, warm-up and "
           "compilation included")

@@ -61,20 +61,28 @@ class StreamRun:
     """The output of :func:`stream_audio` and what it took: ``output`` ``(T_out, C)``;
     ``seconds`` per chunk (``step``; the last entry is ``flush``); ``padded``: zeros added
     to make the last chunk a multiple of the hop (their output is cut off); ``samples``: the
-    input samples each chunk held, padding aside (the last entry, for ``flush``, is 0)."""
+    input samples each chunk held, padding aside (the last entry, for ``flush``, is 0);
+    ``steady``: per chunk, whether its chunk and state shapes had been seen before (the first
+    call with new shapes compiles, a compiled step's and JAX's eager ops alike; the last
+    entry, for ``flush``, is False)."""
 
     output: np.ndarray
     seconds: list = field(default_factory=list)
     padded: int = 0
     samples: list = field(default_factory=list)
+    steady: list = field(default_factory=list)
 
     def median_chunk(self):
         """The index of the chunk (``flush`` aside) whose time per input sample is the median
-        (the lower one for an even count): the chunk of the real-time factor, its time over
-        the audio it held, which is right for a short last chunk or a single chunk shorter
-        than the chunk length too."""
-        ratios = [t / n for t, n in zip(self.seconds[:-1], self.samples[:-1], strict=True)]
-        return int(np.argsort(ratios, kind="stable")[(len(ratios) - 1) // 2])
+        (the lower one for an even count) among the steady chunks, or among all where none is
+        (a file shorter than the stream's warm-up): the chunk of the real-time factor, its
+        time over the audio it held, which is right for a short last chunk or a single chunk
+        shorter than the chunk length too."""
+        chunks = range(len(self.seconds) - 1)
+        steady = [i for i in chunks if i < len(self.steady) and self.steady[i]]
+        chosen = steady or list(chunks)
+        ratios = [self.seconds[i] / self.samples[i] for i in chosen]
+        return chosen[int(np.argsort(ratios, kind="stable")[(len(ratios) - 1) // 2])]
 
 
 def stream_audio(stream, audio, chunk, step=None, on_chunk=None):
@@ -96,9 +104,13 @@ def stream_audio(stream, audio, chunk, step=None, on_chunk=None):
     audio = np.concatenate([audio, np.zeros((padded, audio.shape[1]), np.float32)])
     first = stream.data_format == "channels_first"
     state, parts, seconds = stream.initial_state(1), [], []
+    seen, steady = set(), []
     starts = range(0, audio.shape[0], chunk)
     for index, start in enumerate(starts):
         x = audio[None, start:start + chunk]
+        shapes = (x.shape, tuple(sorted((k, tuple(v.shape)) for k, v in state.items())))
+        steady.append(shapes in seen)
+        seen.add(shapes)
         began = time.perf_counter()
         y, state = step(keras.ops.convert_to_tensor(x.transpose(0, 2, 1) if first else x),
                         state)
@@ -113,4 +125,4 @@ def stream_audio(stream, audio, chunk, step=None, on_chunk=None):
     output = output.T if first else output
     rate = stream.output_rate
     held = [min(chunk, length - start) for start in starts] + [0]
-    return StreamRun(output[:int(length * rate)], seconds, padded, held)
+    return StreamRun(output[:int(length * rate)], seconds, padded, held, steady + [False])
