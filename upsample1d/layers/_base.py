@@ -129,13 +129,13 @@ class ChosenResampler(Layer):
         self.method = check.choice(method, "method", tuple(self.CHOICES))
         layer_cls, fixed = self.CHOICES[self.method]
         # The attribute's name is the path of the weights in saved .keras files.
+        # trainable passed on: Keras' Layer(trainable=False) freezes the layer's own weights,
+        # not a sub-layer's
         setattr(self, self.ROLE, layer_cls(filters, factor, **fixed, **options,
-                                           dtype=self.dtype_policy,
+                                           dtype=self.dtype_policy, trainable=trainable,
                                            name=f"{self.method}_{self.ROLE}"))
         self.filters = self.chosen.filters
         self.factor = self.chosen.factor
-        if not trainable:  # Keras' setter freezes the sub-layers; the argument alone does not
-            self.trainable = False
 
     @property
     def chosen(self):

@@ -215,8 +215,9 @@ class AliasFreeActivation1D(Layer):
         self.data_format = check.data_format(data_format)
         self.activation_name, self.activation = _activation(activation, self.dtype_policy)
         self.input_spec = keras.layers.InputSpec(ndim=3)
-        if not self.trainable:  # Keras' setter freezes a Snake1D's (or a layer's) weights too
-            self.trainable = False
+        if not self.trainable and isinstance(self.activation, keras.layers.Layer):
+            # Keras' Layer(trainable=False) freezes the layer's own weights, not a sub-layer's
+            self.activation.trainable = False
 
     @property
     def _layout(self):
