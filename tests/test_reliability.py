@@ -231,3 +231,34 @@ def test_a_nan_reaches_the_outputs_the_docstring_gives(factor, kernel_size, reac
     y = to_numpy(upsample_alias_free_1d(to_backend(x), factor, kernel_size))
     assert int(np.isnan(y).sum()) == reach
     assert np.isfinite(np.delete(y[0, :, 0], np.flatnonzero(np.isnan(y[0, :, 0])))).all()
+
+
+# --- Snake under mixed_float16 ------------------------------------------------------------------
+
+def test_snake_trains_under_mixed_float16_with_a_small_alpha():
+    """In float16 the gradients of a Snake with alpha under ~4e-3 overflowed (inf, NaN):
+    a loss-scaled fit skipped every step, silently. 16-bit inputs compute in float32: the
+    fit follows the float32 one."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4, 16, 3)).astype("float32")
+    y = rng.normal(size=(4, 16, 3)).astype("float32")
+
+    def fitted(policy):
+        keras.utils.set_random_seed(1)
+        inputs = keras.Input((16, 3))
+        dense = keras.layers.Dense(3, kernel_initializer="identity", dtype=policy)
+        snake = Snake1D(alpha=1e-3, dtype=policy)
+        outputs = keras.layers.Activation("linear", dtype="float32")(snake(dense(inputs)))
+        model = keras.Model(inputs, outputs)
+        optimizer = keras.optimizers.SGD(0.01)
+        if policy == "mixed_float16":
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+        model.compile(optimizer, "mse")
+        for _ in range(4):
+            model.train_on_batch(x, y)
+        return to_numpy(snake.alpha), to_numpy(dense.kernel)
+
+    (alpha, kernel), (alpha16, kernel16) = fitted("float32"), fitted("mixed_float16")
+    assert np.abs(alpha - 1e-3).max() > 1e-2  # it trained
+    np.testing.assert_allclose(alpha16, alpha, rtol=0, atol=1e-4)
+    np.testing.assert_allclose(kernel16, kernel, rtol=0, atol=1e-4)

@@ -35,7 +35,10 @@ class Snake1D(Layer):
     default ``alpha=1.0``, where BigVGAN starts at 0 whatever ``alpha`` is). The ``1e-9`` is
     BigVGAN's guard against a division by zero; ``1 / (beta + 1e-9)`` is also clipped to the
     largest finite value of the compute dtype, so a ``beta`` near 0 gives no inf or NaN in
-    float16. ``trainable=False`` freezes the parameters (BigVGAN's ``alpha_trainable``).
+    float16. A float16 or bfloat16 input is computed in float32 and the output cast back: in
+    float16 the gradients overflow for a ``beta`` under ~4e-3 (a loss-scaled
+    ``mixed_float16`` fit would skip every step). ``trainable=False`` freezes the parameters
+    (BigVGAN's ``alpha_trainable``).
 
     Args:
         alpha: initial ``alpha`` (and ``beta``), a positive number (default 1.0).
@@ -89,21 +92,34 @@ class Snake1D(Layer):
         inference the factors are kept until the weights change (:func:`upsample1d._backend.
         derived`)."""
         weights = [w for w in (self.alpha, self.beta) if w is not None]
+        dtype = keras.backend.standardize_dtype(dtype)
+        # 16-bit inputs are computed in float32: in float16 the backward pass overflows once
+        # a beta is under ~4e-3 (1 / beta^2, and the loss scale times 1 / beta, pass 65504),
+        # so the gradients are inf or NaN and a loss-scaled fit skips every step
+        compute = "float32" if dtype in ("float16", "bfloat16") else dtype
         alpha, inverse = _backend.derived(
-            self, lambda: self._factors(dtype, data_format), weights, dtype, data_format)
+            self, lambda: self._factors(compute, data_format, dtype), weights, dtype,
+            data_format)
+        if compute == dtype:
+            return lambda x: x + inverse * ops.square(_backend.sin(x * alpha))
 
-        return lambda x: x + inverse * ops.square(_backend.sin(x * alpha))
+        def snake(x):
+            v = ops.cast(x, compute)
+            return ops.cast(v + inverse * ops.square(_backend.sin(v * alpha)), dtype)
 
-    def _factors(self, dtype, data_format):
+        return snake
+
+    def _factors(self, dtype, data_format, output_dtype):
         """``(alpha, 1 / (beta + 1e-9))`` in ``dtype``, shaped to broadcast over a tensor
-        laid out as ``data_format``."""
+        laid out as ``data_format``; ``1 / (beta + 1e-9)`` clipped to the largest finite
+        value of ``output_dtype``."""
         shape = (1, 1, -1) if data_format == "channels_last" else (1, -1, 1)
         alpha = ops.cast(self.alpha, dtype)
         beta = alpha if self.beta is None else ops.cast(self.beta, dtype)
         if self.alpha_logscale:
             alpha = ops.exp(alpha)
             beta = alpha if self.beta is None else ops.exp(beta)
-        largest = 65504.0 if keras.backend.standardize_dtype(dtype) == "float16" else 3e38
+        largest = 65504.0 if output_dtype == "float16" else 3e38
         inverse = ops.clip(1.0 / (beta + EPSILON), -largest, largest)
         # weights, never symbolic: the backend's reshape (_backend.reshape: no pytree walk)
         return _backend.reshape(alpha, shape), _backend.reshape(inverse, shape)
