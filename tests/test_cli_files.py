@@ -250,7 +250,9 @@ def test_read_wav_reads_a_cut_off_file_to_its_last_whole_frame(tmp_path):
     audio, rate = vocoder.read_wav(str(tmp_path / "cut.wav"), said.append)
     assert rate == 16000 and audio.shape == (299,)
     np.testing.assert_array_equal(audio, full[:299])
-    assert len(said) == 1 and said[0].startswith(f"{str(tmp_path / 'cut.wav')!r} is cut off")
+    assert len(said) == 2 and said[0].startswith(f"{str(tmp_path / 'cut.wav')!r} is cut off")
+    assert said[1].endswith("has 2 channels: vocoding their average (mono), as BigVGAN's own "
+                            "pipeline does")
     assert "declares 1800 bytes of audio but it holds 1796; read its 299 whole frames" in said[0]
     # a data chunk whose declared size is no whole number of frames
     odd = riff((b"fmt ", fmt(2, 16000, 24)), (b"data", pcm_bytes(values, 3)[:-1]))

@@ -195,7 +195,9 @@ def _add_vocode(sub):
     vc.add_argument("--checkpoint", required=True, metavar="DIR",
                     help="checkpoint directory with config.json and bigvgan_generator.pt")
     vc.add_argument("--mel", type=_mel_file, metavar="FILE.npy",
-                    help="vocode this mel spectrogram instead of an input WAV")
+                    help="vocode this mel spectrogram instead of an input WAV: (num_mels, "
+                    "frames) or (1, num_mels, frames); a square array (as many frames as "
+                    "mels) cannot be told from its transpose, so check its layout")
     vc.add_argument("--resample", action="store_true",
                     help="resample an input WAV whose rate differs from the checkpoint's "
                     "sampling_rate (resample_1d, quality hq); without it such a file is refused")

@@ -86,7 +86,8 @@ def _wav_layout(path, f):
 def read_wav(path, say=None):
     """``(audio, rate)``: a PCM WAV file (8, 16, 24 or 32-bit; a plain ``fmt`` chunk or
     WAVE_FORMAT_EXTENSIBLE with the PCM subformat, as sox and ffmpeg write beyond 16 bits or
-    2 channels) as float32 mono in [-1, 1] (channels averaged). ValueError naming the file for
+    2 channels) as float32 mono in [-1, 1] (channels averaged, which ``say`` says). ValueError
+    naming the file for
     anything else (float WAVs included). A file cut off inside its data (fewer bytes than
     its header declares, or a size that is no whole number of frames) is read up to its last
     whole frame, and ``say`` (if given) says how much was dropped."""
@@ -118,6 +119,9 @@ def read_wav(path, say=None):
             samples = samples - 128
         scale = 2.0 ** (8 * width - 1)
     audio = np.asarray(samples, np.float64).reshape(-1, channels).mean(axis=1) / scale
+    if say is not None and channels > 1:
+        say(f"{path!r} has {channels} channels: vocoding their average (mono), as BigVGAN's "
+            "own pipeline does")
     return audio.astype(np.float32), rate
 
 
