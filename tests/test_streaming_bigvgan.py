@@ -105,3 +105,31 @@ def test_a_v1_generator_with_its_final_tanh_streams():
     np.testing.assert_allclose(to_numpy(model.as_functional()(x)), offline, rtol=0, atol=1e-6)
     streamed, _ = run_stream(Stream(model), x, [2, 1, 3])
     assert relative_error(streamed, offline) <= TOLERANCE
+
+
+# JAX compiles each op of the eager step for each shape (16 s here): in its slow run
+@(pytest.mark.slow if BACKEND == "jax" else lambda test: test)
+def test_resblock_2_snake_streams_exactly_eager_and_compiled():
+    """AMPBlock2, plain Snake in linear scale, tanh, channels_last, batch 2: the stream and
+    its compiled step equal the offline generator; a flush from a copy of any state equals
+    the generator on the frames so far."""
+    config = {"num_mels": 8, "upsample_rates": [3, 2], "upsample_kernel_sizes": [3, 4],
+              "upsample_initial_channel": 16, "resblock": "2", "resblock_kernel_sizes": [3, 5],
+              "resblock_dilation_sizes": [[1, 3], [1, 2]], "activation": "snake",
+              "snake_logscale": False, "use_tanh_at_final": True}
+    keras.utils.set_random_seed(5)
+    model = bigvgan(config, data_format="channels_last")
+    x = np.random.default_rng(2).normal(size=(2, 7, 8)).astype("float32")
+    offline = to_numpy(model(x))
+    stream = Stream(model)
+    streamed, _ = run_stream(stream, x, [1, 3, 1, 2])
+    assert relative_error(streamed, offline) <= TOLERANCE
+    compiled, _ = run_stream(stream, x, [2, 2, 2, 1], step=stream.compiled_step())
+    assert relative_error(compiled, offline) <= TOLERANCE
+    state, parts = stream.initial_state(2), []
+    for frames in (1, 2, 3):
+        y, state = stream.step(keras.ops.convert_to_tensor(x[:, frames - 1:frames]), state)
+        parts.append(to_numpy(y))
+        copy = {k: keras.ops.convert_to_tensor(to_numpy(v)) for k, v in state.items()}
+        ended = np.concatenate(parts + [to_numpy(stream.flush(copy))], axis=1)
+        assert relative_error(ended, to_numpy(model(x[:, :frames]))) <= TOLERANCE
