@@ -365,6 +365,8 @@ def test_bad_chunks(stream):
         stream.initial_state(0)
 
 
+# JAX says so (once per process: whether it shows depends on which test asked first)
+@pytest.mark.filterwarnings("ignore:Explicitly requested dtype float64:UserWarning")
 def test_a_float64_stream_takes_chunks_in_the_dtype_the_backend_holds_float64_in():
     # JAX without x64 holds float64 as float32: its float64 model runs on its arrays
     inputs = keras.Input((None, 1), dtype="float64")
