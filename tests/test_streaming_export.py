@@ -127,3 +127,11 @@ def test_exported_stream_refuses_other_chunks_and_states(tmp_path):
     state = {**exported.initial_state(), "lstm0/state0": np.zeros((1, 3), np.float32)}
     with pytest.raises(ValueError, match="no exported graph takes a state of shapes"):
         exported.step(np.zeros((1, 64, 1), np.float32), state)
+
+
+def test_exported_initial_state_takes_the_exported_batch_size_only(tmp_path):
+    """``initial_state(batch_size)`` as a Stream's: the exported batch size, or none."""
+    exported = _round_trip("gru_dense", "onnx", tmp_path, chunks=1)
+    assert exported.initial_state(1).keys() == exported.initial_state().keys()
+    with pytest.raises(ValueError, match="this export runs batch 1, got batch_size=2"):
+        exported.initial_state(batch_size=2)

@@ -215,7 +215,7 @@ def _add_stream(sub):
         "samples, as a real-time system would (upsample1d.streaming.Stream), and write the "
         "result: the offline model's output on the input zero-padded to a multiple of the "
         "model's hop, cut to floor(T * rate) samples (T input samples, rate the model's "
-        "output rate), in the input's sample format (32-bit float where 16-bit PCM would "
+        "output rate), in the input's sample format (32-bit float where integer PCM would "
         "clip). Channels: a reference model is built for the file's channel count (it mixes "
         "them); a saved model must take the file's channel count. Where the input rate times "
         "the model's output rate is no whole number, the rate written is rounded (and said). "

@@ -273,10 +273,11 @@ def read_mel(path, num_mels):
         raise ValueError(f"--mel {name} holds {mel.dtype} values; a log-mel spectrogram is "
                          "real floating point (float16, float32 or float64): if these are mel "
                          "values, save them with .astype(np.float32).")
+    held = mel.shape
     if mel.ndim == 2:
         mel = mel[None]
     if mel.ndim != 3 or mel.shape[0] != 1 or mel.shape[1] != num_mels:
-        raise ValueError(f"--mel {name} holds shape {mel.shape}; the checkpoint needs a mel "
+        raise ValueError(f"--mel {name} holds shape {held}; the checkpoint needs a mel "
                          f"(num_mels={num_mels}, frames) or (1, {num_mels}, frames), as "
                          "BigVGAN's meldataset.mel_spectrogram makes it.")
     if mel.shape[2] == 0:
@@ -304,7 +305,7 @@ def summary(result, out_path):
     return (f"wrote {out_path}: {result['audio_s']:.2f} s at {result['rate']} Hz; generation "
             f"took {result['generate_s']:.2f} s on {result['backend']}, real-time factor "
             f"{result['rtf']:.3f} (below 1 is faster than real time; the first call includes "
-            "compilation)")
+            + ("compilation)" if result["backend"] in ("jax", "tensorflow") else "warm-up)"))
 
 
 # --- torch's checkpoint format, read without torch -------------------------------------------

@@ -226,7 +226,13 @@ class ExportedStream:
     def _zeros(self, key, shape):
         return np.zeros(shape, self.state_dtypes.get(key, self.dtype))
 
-    def initial_state(self):
+    def initial_state(self, batch_size=None):
+        """The state before the first chunk, as a Stream's; ``batch_size`` (optional here)
+        must be the exported one."""
+        if batch_size is not None and check.positive_int(batch_size, "batch_size") != \
+                self.batch_size:
+            raise ValueError(f"this export runs batch {self.batch_size}, got "
+                             f"batch_size={batch_size}: export again for that batch size.")
         return {k: self._zeros(k, s) for k, s in self._signatures[0]["state"].items()}
 
     def _find(self, state):

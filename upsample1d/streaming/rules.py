@@ -305,7 +305,8 @@ def _keras_rules():
         rules[cls] = pointwise
     refusals = {
         L.Bidirectional: "its backward RNN starts at the end of the signal, so every output "
-                         "depends on all later samples; use a unidirectional RNN",
+                         "depends on all later samples; use a unidirectional RNN "
+                         "(demucs_like(lstm=\"unidirectional\"))",
         L.GlobalAveragePooling1D: "it pools over the whole time axis",
         L.GlobalMaxPooling1D: "it pools over the whole time axis",
         L.MultiHeadAttention: "it attends over the whole time axis",
