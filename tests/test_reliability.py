@@ -5,6 +5,10 @@ the reach of a non-finite sample through the alias-free upsampler is what its do
 """
 
 import inspect
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -182,12 +186,8 @@ def test_snake_and_tanh_are_float64_exact_under_jax_x64():
     """Keras 3.15's JAX ``sin``/``tanh`` compute float64 in float32 (1.5e-7): Snake1D and an
     alias-free tanh use jax.numpy's (``upsample1d._backend.sin``/``tanh``). The suite's JAX
     run holds float64 as float32, so this runs in a process with ``jax_enable_x64``."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
     root = Path(__file__).resolve().parents[1]
-    env = {**__import__("os").environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(root)}
+    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(root)}
     run = subprocess.run([sys.executable, "-c", X64_SCRIPT], capture_output=True, text=True,
                          env=env, cwd=root, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]

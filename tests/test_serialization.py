@@ -17,6 +17,7 @@ from helpers_crossbackend import REPO, every_layer_model
 
 from upsample1d.initializers import ICNR
 from upsample1d.layers import (
+    AliasFreeActivation1D,
     Downsample1D,
     FilteredDownsample1D,
     InterpolationUpsample1D,
@@ -158,8 +159,7 @@ FROZEN = {
        for m in ("subpixel", "transposed", "nearest", "linear", "sinc")},
     **{f"Downsample1D-{m}": lambda m=m: Downsample1D(4, 2, method=m, trainable=False)
        for m in ("strided", "space_to_depth", "sinc", "average")},
-    "AliasFreeActivation1D-snake": lambda: __import__("upsample1d.layers", fromlist=["x"])
-    .AliasFreeActivation1D("snake", trainable=False),
+    "AliasFreeActivation1D-snake": lambda: AliasFreeActivation1D("snake", trainable=False),
 }
 
 
