@@ -231,6 +231,25 @@ def test_conversion_both_ways_keeps_outputs(factor, kernel_size, use_bias):
 
 
 @pytest.mark.parametrize("mode", ["DCR", "CRD"])
+@pytest.mark.parametrize(("factor", "kernel_size"), [(2, 1), (4, 1), (4, 2), (4, 3), (3, 2)])
+def test_kernel_shorter_than_factor_converts_exactly(factor, kernel_size, mode):
+    """Keras crops a "same" transposed conv by max(K - r, 0) // 2: with K < r it crops
+    nothing (it pads the end). The re-indexed kernel was one output sample early there."""
+    rng = np.random.default_rng(kernel_size)
+    kernel = rng.normal(size=(kernel_size, 3, 2)).astype("float32")
+    x = rng.normal(size=(1, 7, 2)).astype("float32")
+    native = keras.layers.Conv1DTranspose(3, kernel_size, strides=factor, padding="same",
+                                          use_bias=False)
+    native.build((None, 7, 2))
+    native.kernel.assign(kernel)
+    subpixel = convert.transposed_to_subpixel_kernel(to_backend(kernel), factor, mode)
+    assert subpixel.shape[0] == convert.subpixel_kernel_size(kernel_size, factor)
+    y = depth_to_space_1d(keras.ops.conv(to_backend(x), subpixel, padding="same"), factor,
+                          mode=mode)
+    np.testing.assert_allclose(to_numpy(y), to_numpy(native(to_backend(x))), atol=1e-5)
+
+
+@pytest.mark.parametrize("mode", ["DCR", "CRD"])
 @pytest.mark.parametrize("kernel_size", [1, 2, 3, 4])
 def test_subpixel_to_transposed(kernel_size, mode):
     subpixel = SubpixelConv1D(3, 4, kernel_size=kernel_size, mode=mode,

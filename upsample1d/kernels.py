@@ -32,16 +32,18 @@ def transposed_geometry(kernel_size, factor):
     """Taps and paddings of the subpixel form of a transposed conv with this kernel and stride.
 
     A transposed conv (``padding="same"``: output ``j`` is full-output sample
-    ``j + (K - r) // 2``) equals a "same"-padded stride-1 conv of ``taps + extra_left +
-    extra_right`` taps whose output ``t*r + i`` is ``sum_k x[t - k] @ W[k*r + i + p]`` with
-    ``p = (K - r) // 2``: phase ``i`` holds every ``r``-th tap of ``W``, reversed in time. The
-    kernel is zero-padded by ``front`` / ``back`` taps so that it reshapes into
-    ``(taps, r, ...)``, and the re-indexed kernel by ``extra_left`` / ``extra_right`` zero taps
-    so that "same" padding centres it. ``taps`` is ``K / r`` for odd ``K / r``, ``K / r + 1``
-    for even ``K / r``; a partial overlap (``K`` not a multiple of ``r``) gets whatever covers
-    its taps. Returns a dict of those five ints.
+    ``j + p`` with ``p = max(K - r, 0) // 2``, Keras' and TensorFlow's rule) equals a
+    "same"-padded stride-1 conv of ``taps + extra_left + extra_right`` taps whose output
+    ``t*r + i`` is ``sum_k x[t - k] @ W[k*r + i + p]``: phase ``i`` holds every ``r``-th tap
+    of ``W``, reversed in time. The kernel is zero-padded by ``front`` / ``back`` taps so that
+    it reshapes into ``(taps, r, ...)``, and the re-indexed kernel by ``extra_left`` /
+    ``extra_right`` zero taps so that "same" padding centres it. ``taps`` is ``K / r`` for odd
+    ``K / r``, ``K / r + 1`` for even ``K / r``; a partial overlap (``K`` not a multiple of
+    ``r``) gets whatever covers its taps. Returns a dict of those five ints.
     """
-    crop = (kernel_size - factor) // 2
+    # a kernel shorter than the stride is not cropped: its full output is shorter than
+    # T * r, and "same" pads it at the end
+    crop = max(kernel_size - factor, 0) // 2
     k_max = (kernel_size - 1 - crop) // factor  # most past input step reaching an output
     k_min = -((factor - 1 + crop) // factor)  # most future input step (negative)
     left, right = k_max, -k_min
