@@ -6,6 +6,7 @@ import warnings
 import keras
 import numpy as np
 import pytest
+from scipy.signal import resample_poly
 
 from upsample1d import artifacts
 from upsample1d.layers import (
@@ -264,6 +265,25 @@ def test_measure_resampler_keeps_an_image_apart_from_its_tone():
     low = report.tones_hz > 200  # the lowest images lie beyond the hold's own sidelobes
     np.testing.assert_allclose(report.spur_db[low], expected_image[low], atol=0.01)
     assert report.tones_hz.max() < 8000 - 24 * 16000 / 4096 / 2
+
+
+def test_measure_resampler_short_windows_when_downsampling():
+    """48 -> 12 kHz leaves a wide input band in a short window: the window check let 64-200
+    samples through to an IndexError, and 204-249 shifted every gain (+0.075 dB at 210), the
+    lobe of the probe sine running past the spectrum. A decimator flat in its passband reads
+    0 dB at every window; windows too short for a tone's bins are refused."""
+    def decimate(x):
+        return resample_poly(x, 1, 4, axis=-1)
+
+    for window in (100, 160):  # no tone fits below 3 kHz, but the sweep runs
+        assert artifacts.measure_resampler(decimate, 48000, 12000, tones=40, window=window)
+    for window in (210, 256, 4096):  # resample_poly's passband ripple is 0.012 dB
+        report = artifacts.measure_resampler(decimate, 48000, 12000, tones=40, window=window)
+        low = report.tones_hz < 3000
+        assert low.any()
+        np.testing.assert_allclose(report.gain_db[low], 0.0, atol=0.02)
+    with pytest.raises(ValueError, match="at least 100 output samples.*window=64"):
+        artifacts.measure_resampler(decimate, 48000, 12000, tones=8, window=64)
 
 
 def test_predicted_tone_level_includes_biases():

@@ -895,6 +895,10 @@ def measure_resampler(resample, orig_rate, new_rate, tones=RESAMPLER_TONES, pass
     if passband > 1:
         raise ValueError(f"`passband` must be in (0, 1] (a fraction of the lower Nyquist), got "
                          f"passband={passband!r}.")
+    if window < 4 * (RESAMPLER_GUARD + 1):
+        raise ValueError(f"`window` must be at least {4 * (RESAMPLER_GUARD + 1)} output samples "
+                         f"(a tone's {2 * RESAMPLER_GUARD + 1} bins between DC and the output "
+                         f"Nyquist), got window={window}.")
     top = int(window * orig_rate / new_rate / 2) - 2  # the input Nyquist, in analysis bins
     if top < 4 * RESAMPLER_GUARD:
         raise ValueError(
@@ -940,5 +944,6 @@ def _lobe(taper):
     """The sum over the main lobe of a unit bin-centred sine's power spectrum, relative to
     its peak bin: what the tone's own bins add up to."""
     n = len(taper)
-    probe = np.abs(np.fft.rfft(np.sin(2 * np.pi * 101 * np.arange(n) / n) * taper)) ** 2
-    return probe[101 - RESAMPLER_GUARD:101 + RESAMPLER_GUARD + 1].sum() / probe[101]
+    middle = n // 4  # as far from DC as from Nyquist: the lobe neither folds nor runs out
+    probe = np.abs(np.fft.rfft(np.sin(2 * np.pi * middle * np.arange(n) / n) * taper)) ** 2
+    return probe[middle - RESAMPLER_GUARD:middle + RESAMPLER_GUARD + 1].sum() / probe[middle]
