@@ -6,6 +6,7 @@ import keras
 import numpy as np
 import pytest
 
+from upsample1d.audio import synthetic_audio
 from upsample1d.initializers import ICNR
 from upsample1d.layers import (
     Downsample1D,
@@ -286,6 +287,21 @@ def _rows():
         ("ICNR-other-mode-in-layer", lambda: SubpixelConv1D(
             8, 4, mode="CRD", kernel_initializer=ICNR(4)), ValueError,
          ["mode='DCR'", "mode='CRD'"]),
+    ]
+
+    # ------------------------------------------------------------------ synthetic_audio
+    # sample_rate=0 gave NaN samples, a negative one noise only, length=0 an IndexError
+    rows += [
+        ("synthetic_audio-sample_rate=0", lambda: synthetic_audio(1, 8, sample_rate=0),
+         ValueError, ["sample_rate=0"]),
+        ("synthetic_audio-sample_rate=-16000", lambda: synthetic_audio(1, 8, sample_rate=-16000),
+         ValueError, ["sample_rate=-16000"]),
+        ("synthetic_audio-length=0", lambda: synthetic_audio(1, 0), ValueError, ["length=0"]),
+        ("synthetic_audio-batch=0", lambda: synthetic_audio(0, 8), ValueError, ["batch=0"]),
+        ("synthetic_audio-length=8.5", lambda: synthetic_audio(1, 8.5), TypeError,
+         ["length", "8.5"]),
+        ("synthetic_audio-noise=-1", lambda: synthetic_audio(1, 8, noise=-1), ValueError,
+         ["noise=-1"]),
     ]
     return rows
 

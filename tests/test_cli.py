@@ -230,8 +230,8 @@ def test_compare_methods_cover_every_family_as_named():
 def test_aliasing_writes_table_and_json(tmp_path, capsys):
     """Issue 13: plain vs alias-free activations, a number in dB (the figure: --no-plot off,
     checked in test_alias_free). The name in capitals (issue 21) gives the canonical one."""
-    code, out, err = run(capsys, "aliasing", "--activations", "TANH", "--no-plot",
-                         "--out", str(tmp_path))  # letter case ignored, as everywhere
+    code, out, err = run(capsys, "aliasing", "--activations", "TANH,tanh", "--no-plot",
+                         "--out", str(tmp_path))  # letter case ignored, as everywhere: once
     assert code == 0, err
     rows = json.loads((tmp_path / "aliasing.json").read_text())
     assert [row["version"].split(" ")[0] for row in rows] == ["plain", "alias-free",

@@ -259,11 +259,27 @@ def test_kaiser_window_is_np_kaiser_and_finite_past_its_overflow():
     (lambda: filters.default_kernel_size(-3), ValueError, "factor=-3"),
     (lambda: filters.default_kernel_size(2.5), TypeError, "`factor`"),
     (lambda: filters.phase_decimator(np.ones(4), 0, 2.9), TypeError, "`factor`"),
+    # alias-free-torch's upsampler makes no samples with K <= r: replicate counts were -1
+    (lambda: filters.alias_free_up_geometry(4, 2, "alias_free_torch"), ValueError,
+     "kernel_size=2"),
+    (lambda: filters.alias_free_up(2, 2, "alias_free_torch"), ValueError, "kernel_size=2"),
+    # resample_poly reduces 320/294 to 160/147: the unreduced filter had twice the taps and gain
+    (lambda: filters.resample_prototype(320, 294, 10, 1.0, 5.0), ValueError,
+     "lowest terms, got up=320, down=294: pass up=160, down=147"),
+    # the factor was ignored: the bank's own phase count was used
+    (lambda: filters.interpolation_composition(filters.linear_bank(2), (1, 1), 7, 9),
+     ValueError, "2 phases, `factor` is 7"),
 ])
 def test_alias_free_designs_refuse_what_would_give_another_filter(call, error, words):
     """A float ratio was truncated and an unknown filter name gave alias-free-torch's."""
     with pytest.raises(error, match=words.replace("(", r"\(")):
         call()
+
+
+def test_alias_free_designs_down_take_short_kernels():
+    """Only alias-free-torch's upsampler needs K > r; its downsampler and the sinc bank do not."""
+    assert filters.alias_free_down(4, 2, "alias_free_torch").shape == (2,)
+    assert filters.alias_free_up(4, 2, "sinc_bank").shape[1] == 4
 
 
 def test_alias_free_filter_names_ignore_letter_case():

@@ -37,11 +37,12 @@ def missing_dependencies(plot=True):
 
 def check_activations(activations):
     """``activations`` in their canonical spelling (letter case ignored: ``"TANH"`` gives
-    ``"tanh"``); ValueError (or TypeError) naming the first one that
+    ``"tanh"``), each once, in the order given; ValueError (or TypeError) naming the first one that
     :class:`~upsample1d.layers.AliasFreeActivation1D` cannot run (needs Keras)."""
     from upsample1d.layers import activations as layer_activations
 
-    return [layer_activations._activation(name)[0] for name in activations]
+    names = [layer_activations._activation(name)[0] for name in activations]
+    return list(dict.fromkeys(names))  # "relu,RELU" is one activation, measured once
 
 
 def write(activations, out_dir, plot=True, progress=print):

@@ -215,11 +215,15 @@ def default_kernel_size(factor):
     return int(6 * check.positive_int(factor, "factor") // 2) * 2
 
 
-def _alias_free_args(factor, kernel_size, filter_name):
-    """``(r, K, filter)`` of the alias-free designs below, checked: a float ratio or an
-    unknown filter name would otherwise give another filter without a word."""
-    return (check.positive_int(factor, "factor"), check.positive_int(kernel_size, "kernel_size"),
-            check.choice(filter_name, "filter", ALIAS_FREE_FILTERS))
+def _alias_free_args(factor, kernel_size, filter_name, up=False):
+    """``(r, K, filter)`` of the alias-free designs below, checked as the layers check them:
+    a float ratio, an unknown filter name or (upsampling) alias-free-torch's ``K <= r`` would
+    otherwise give another filter without a word."""
+    factor = check.positive_int(factor, "factor")
+    filter_name = check.choice(filter_name, "filter", ALIAS_FREE_FILTERS)
+    kernel_size = check.alias_free_kernel_size(kernel_size, factor, "kernel_size", filter_name,
+                                               up)
+    return factor, kernel_size, filter_name
 
 
 def _sinc_bank_half_width(kernel_size, r):
@@ -230,7 +234,7 @@ def _sinc_bank_half_width(kernel_size, r):
 def alias_free_up_geometry(factor, kernel_size, filter_name):
     """``((left, right), (replicate_left, replicate_right))`` of :func:`alias_free_up`: the
     bank's padding, and how many of those samples are edge copies (the rest are zeros)."""
-    r, kernel_size, filter_name = _alias_free_args(factor, kernel_size, filter_name)
+    r, kernel_size, filter_name = _alias_free_args(factor, kernel_size, filter_name, up=True)
     if filter_name == "sinc_bank":
         half_width = _sinc_bank_half_width(kernel_size, r)
         return (half_width, half_width), (half_width, half_width)
@@ -259,7 +263,7 @@ def alias_free_up(factor, kernel_size, filter_name):
     transposed convolution, which skips the zero taps, reaches ``K`` (12). Finite inputs give
     the same numbers.
     """
-    r, kernel_size, filter_name = _alias_free_args(factor, kernel_size, filter_name)
+    r, kernel_size, filter_name = _alias_free_args(factor, kernel_size, filter_name, up=True)
     if filter_name == "sinc_bank":
         return sinc_bank(r, _sinc_bank_half_width(kernel_size, r))[0]
     h = kaiser_sinc_filter(0.5 / r, 0.6 / r, kernel_size)
@@ -342,6 +346,8 @@ def interpolation_composition(bank, pad, factor, kernel_size):
     """
     bank = np.asarray(bank, np.float64)
     taps_b, r = bank.shape
+    if check.positive_int(factor, "factor") != r:
+        raise ValueError(f"`bank` has {r} phases, `factor` is {factor}: they must agree.")
     lb, _ = pad
     p = (kernel_size - 1) // 2
     left, right = interpolation_composition_pad(pad, r, kernel_size)
@@ -464,6 +470,8 @@ def resample_prototype(up, down, zero_crossings, rolloff, kaiser_beta):
 
     ``h = firwin(2 N + 1, rolloff / max(up, down), window=("kaiser", kaiser_beta)) * up``;
     with ``(10, 1.0, 5.0)`` (the ``"poly"`` preset) that is ``scipy.signal.resample_poly``'s.
+    ``up / down`` must be in lowest terms, as ``resample_poly`` reduces it (320/294 is 160/147,
+    whose filter has half the taps and half the gain).
 
     Example:
     >>> from upsample1d.filters import resample_prototype
@@ -473,6 +481,9 @@ def resample_prototype(up, down, zero_crossings, rolloff, kaiser_beta):
     """
     up = check.positive_int(up, "up")
     down = check.positive_int(down, "down")
+    if math.gcd(up, down) > 1:
+        raise ValueError(f"`up` and `down` must be in lowest terms, got up={up}, down={down}: "
+                         f"pass up={up // math.gcd(up, down)}, down={down // math.gcd(up, down)}.")
     zero_crossings = check.positive_int(zero_crossings, "zero_crossings")
     rolloff = check.rolloff(rolloff)
     kaiser_beta = check.non_negative_number(kaiser_beta, "kaiser_beta")
