@@ -6,6 +6,7 @@ Small sizes throughout so the file runs in seconds on every backend.
 import keras
 import numpy as np
 import pytest
+from conftest import BACKEND
 
 from upsample1d.layers import TransposedConvUpsample1D, Upsample1D
 from upsample1d.models import DEMUCS_PAPER_CONFIG, GLU, autoencoder, demucs_like
@@ -162,15 +163,28 @@ def test_autoencoder_errors():
         autoencoder(length=1001)
 
 
-@pytest.mark.parametrize("length", [1, 4, 17, 100])
+@pytest.mark.parametrize("length", [1, 4, 17, 100, 253, 255, 509])
 def test_demucs_like_for_any_length_refuses_a_length_off_the_rule(length):
     """``length=None``: a length not divisible by factor**depth (256 here) raised the
     backend's own broadcast error, or for a length under factor (the skips of length 1
-    broadcast in Add) gave 256 samples out without a word."""
+    broadcast in Add) gave 256 samples out without a word; and the lengths just under a
+    multiple (253, 255, 509: the "same" strided convolutions round them up, and every skip
+    then lines up) came out at the multiple."""
     model = demucs_like(length=None, depth=4, channels=4, lstm_layers=0)
     with pytest.raises(ValueError, match="must be divisible by factor\\*\\*depth = 256"):
         model(np.zeros((1, length, 1), "float32"))
     assert tuple(model(np.zeros((1, 512, 1), "float32")).shape) == (1, 512, 1)
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="a length unknown while tracing: TF")
+def test_demucs_like_refuses_a_length_off_the_rule_in_a_retraced_predict():
+    """After predict on two lengths Keras retraces with the length unknown: a third length
+    off the rule raised TF's 'Incompatible shapes' from inside the skips."""
+    model = demucs_like("nearest", length=None, depth=2, channels=4, lstm_layers=0)
+    for length in (16, 32):
+        assert model.predict(np.zeros((1, length, 1), "float32"), verbose=0).shape[1] == length
+    with pytest.raises(Exception, match=r"divisible by factor\*\*depth=16; its size is\] \[17\]"):
+        model.predict(np.zeros((1, 17, 1), "float32"), verbose=0)
 
 
 def test_demucs_like_transposed_takes_overlap_from_the_options(tmp_path):

@@ -274,9 +274,10 @@ def interpolation_implementation(method):
 
 # --- run-time size checks (TensorFlow graphs with unknown sizes) ----------------------------
 
-def check_divisible(x, axis, divisor, op, axis_name, data_format):
+def check_divisible(x, axis, divisor, op, axis_name, data_format, divisor_name="block_size"):
     """``x``, checked when the graph runs to have ``x.shape[axis] % divisor == 0`` if that size
-    is unknown while tracing; the error names ``op``, the axis, ``block_size`` and the size."""
+    is unknown while tracing; the error names ``op``, the axis, ``divisor_name`` and the
+    size."""
     if BACKEND != "tensorflow" or x.shape[axis] is not None or divisor == 1:
         return x
     import tensorflow as tf
@@ -285,7 +286,7 @@ def check_divisible(x, axis, divisor, op, axis_name, data_format):
     check = tf.debugging.Assert(
         tf.equal(size % divisor, 0),
         [f"{op}: the {axis_name} axis ({data_format}) must be divisible by "
-         f"block_size={divisor}; its size is", size])
+         f"{divisor_name}={divisor}; its size is", size])
     with tf.control_dependencies([check]):
         return tf.identity(x)
 

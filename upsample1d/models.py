@@ -17,6 +17,7 @@ import warnings
 
 import keras
 
+from upsample1d import _backend
 from upsample1d import _validation as check
 from upsample1d.bigvgan import bigvgan  # noqa: F401  (public here: upsample1d.models.bigvgan)
 from upsample1d.layers import (
@@ -86,6 +87,40 @@ class GLU(keras.layers.Layer):
         if channels is not None and channels % 2:
             raise ValueError(f"GLU needs an even last dimension, got shape {tuple(input_shape)}.")
         return (*input_shape[:-1], None if channels is None else channels // 2)
+
+
+@keras.saving.register_keras_serializable(package="upsample1d")
+class LengthCheck(keras.layers.Layer):
+    """Its input ``(B, T, C)`` unchanged, once ``T`` is known to be divisible by ``multiple``
+    (``demucs_like``'s ``factor**depth``): there, "same" strided convolutions round any other
+    length up, and the lengths just under a multiple came out at the multiple, without a
+    word. A length unknown while tracing is checked when the graph runs (TensorFlow).
+
+    Example:
+    >>> import numpy as np
+    >>> from upsample1d.models import LengthCheck
+    >>> LengthCheck(4)(np.zeros((1, 8, 2), "float32")).shape
+    (1, 8, 2)
+    """
+
+    def __init__(self, multiple, **kwargs):
+        super().__init__(**kwargs)
+        self.multiple = check.positive_int(multiple, "multiple")
+
+    def call(self, inputs):
+        length = inputs.shape[1]
+        if length is not None and length % self.multiple:
+            raise ValueError(f"{self.name}: the input has {length} samples; its length must be "
+                             f"divisible by factor**depth = {self.multiple} (pad the audio to "
+                             f"{-(-length // self.multiple) * self.multiple} samples).")
+        return _backend.check_divisible(inputs, 1, self.multiple, self.name, "time",
+                                        "channels_last", "factor**depth")
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "multiple": self.multiple}
 
 
 @keras.saving.register_keras_serializable(package="upsample1d")
@@ -178,8 +213,8 @@ def demucs_like(upsampler="transposed", length=16384, depth=4, channels=16, grow
     padding) and every upsampler multiplies it back, so the skips line up without cropping.
     This needs ``length`` divisible by ``factor**depth``; any other length raises a ValueError
     naming it (pad the audio to the next multiple). ``length=None`` builds a model for any
-    length, and the same rule then applies to each input it is called on (the first skip
-    connection whose two lengths differ raises it: :class:`SkipAdd`). Unlike Demucs
+    length, and the same rule then applies to each input it is called on (its first layer,
+    :class:`LengthCheck`, raises it). Unlike Demucs
     (valid convolutions, the input padded by the model and the output cropped), input and
     output have the same length.
 
@@ -209,7 +244,8 @@ def demucs_like(upsampler="transposed", length=16384, depth=4, channels=16, grow
     a["widths"] = [a["channels"] * a["growth"] ** i for i in range(a["depth"])]
 
     inputs = keras.Input((a["length"], a["in_channels"]), name="audio")
-    x, skips = _demucs_encoder(inputs, a)
+    x = LengthCheck(a["factor"] ** a["depth"], name="length_check")(inputs)
+    x, skips = _demucs_encoder(x, a)
     if a["lstm_layers"]:
         x = _demucs_bottleneck(x, a)
     x = _demucs_decoder(x, skips, a)

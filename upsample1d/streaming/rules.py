@@ -38,7 +38,7 @@ from upsample1d.layers import (
     Upsample1D,
 )
 from upsample1d.layers._base import unwrap
-from upsample1d.models import GLU
+from upsample1d.models import GLU, LengthCheck
 
 WINDOW, MERGE, RECURRENT = "window", "merge", "recurrent"
 
@@ -481,7 +481,8 @@ def _package_rules():
             StridedConv1D: _strided, SpaceToDepthConv1D: _space_to_depth_conv,
             FilteredDownsample1D: _filtered_downsample,
             AliasFreeActivation1D: _alias_free, Snake1D: lambda layer, axis: POINTWISE,
-            GLU: _last_axis_only, Upsample1D: _wrapper, Downsample1D: _wrapper,
+            GLU: _last_axis_only, LengthCheck: lambda layer, axis: POINTWISE,
+            Upsample1D: _wrapper, Downsample1D: _wrapper,
             DilatedConv1D: _dilated_conv, AMPBlock1D: _amp_block, Resample1D: _resample}
 
 
