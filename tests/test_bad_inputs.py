@@ -12,6 +12,7 @@ from upsample1d.layers import (
     Downsample1D,
     FilteredDownsample1D,
     InterpolationUpsample1D,
+    Snake1D,
     SpaceToDepth1D,
     SpaceToDepthConv1D,
     StridedConv1D,
@@ -157,6 +158,11 @@ def _rows():
              ["rank-3", "(None, 4, 4, 1)"] if n == "Upsample1D" else ["ndim=3", "ndim=4"]),
             (f"{n}-unknown-channels", build(lambda make=make: make(4, 2), (None, 8, None)),
              ValueError, ["known channel dimension", "(None, 8, None)"]),
+            # bool() took "false" as True
+            (f"{n}-use_bias='false'", lambda make=make: make(4, 2, use_bias="false"),
+             TypeError, ["use_bias", "'false'", "str"]),
+            (f"{n}-use_bias=1", lambda make=make: make(4, 2, use_bias=1), TypeError,
+             ["use_bias", "1", "int"]),
         ]
     rows += [
         ("SubpixelConv1D-kernel_size=0", lambda: SubpixelConv1D(4, 2, kernel_size=0),
@@ -252,6 +258,8 @@ def _rows():
              ValueError, ["known channel dimension", "(None, 8, None)"]),
             (f"{n}-int-input", lambda make=make: make(4, 2)(np.zeros((1, 4, 2), np.int32)),
              TypeError, ["floating-point", "int32"]),
+            (f"{n}-use_bias='False'", lambda make=make: make(4, 2, use_bias="False"),
+             TypeError, ["use_bias", "'False'", "str"]),
         ]
     rows += [
         ("StridedConv1D-short-kernel", lambda: StridedConv1D(4, 4, kernel_size=3), UserWarning,
@@ -268,6 +276,17 @@ def _rows():
             SubpixelConv1D(2, 2)), TypeError, ["from_strided", "StridedConv1D"]),
         ("StridedConv1D-from_space_to_depth", lambda: StridedConv1D.from_space_to_depth(
             StridedConv1D(2, 2)), TypeError, ["from_space_to_depth", "SpaceToDepthConv1D"]),
+    ]
+
+    # ------------------------------------------------------------------ Snake1D
+    rows += [
+        ("Snake1D-use_beta='false'", lambda: Snake1D(use_beta="false"), TypeError,
+         ["use_beta", "'false'", "str"]),
+        ("Snake1D-use_beta=0", lambda: Snake1D(use_beta=0), TypeError, ["use_beta", "0", "int"]),
+        ("Snake1D-alpha_logscale='no'", lambda: Snake1D(alpha_logscale="no"), TypeError,
+         ["alpha_logscale", "'no'", "str"]),
+        ("Snake1D-alpha_logscale=None", lambda: Snake1D(alpha_logscale=None), TypeError,
+         ["alpha_logscale", "None"]),
     ]
 
     # ------------------------------------------------------------------ ICNR
@@ -316,7 +335,7 @@ def test_table_covers_every_public_name():
                      "SubpixelConv1D", "TransposedConvUpsample1D", "InterpolationUpsample1D",
                      "Upsample1D", "ICNR", "downsample_sinc_1d", "downsample_average_1d",
                      "decimate_1d", "polyphase_downsample_1d", "StridedConv1D",
-                     "SpaceToDepthConv1D", "FilteredDownsample1D", "Downsample1D"}
+                     "SpaceToDepthConv1D", "FilteredDownsample1D", "Downsample1D", "Snake1D"}
 
 
 @pytest.mark.parametrize(("call", "error", "words"), [row[1:] for row in ROWS],
@@ -332,3 +351,9 @@ def test_bad_input(call, error, words):
         message = str(info.value)
     missing = [w for w in words if w not in message]
     assert not missing, f"message lacks {missing}: {message!r}"
+
+
+def test_numpy_bools_are_flags():
+    """A NumPy bool (from an array, a loaded config) is a flag, kept as a Python bool."""
+    layer, snake = SubpixelConv1D(4, 2, use_bias=np.True_), Snake1D(use_beta=np.bool_(False))
+    assert layer.use_bias is True and snake.use_beta is False

@@ -161,6 +161,11 @@ def test_stride_is_a_deprecated_name_of_factor():
 def test_autoencoder_errors():
     with pytest.raises(ValueError, match="1001"):
         autoencoder(length=1001)
+    # bool() took the string "false" as True
+    with pytest.raises(TypeError, match="`bias` must be True or False, got 'false'"):
+        autoencoder(bias="false")
+    with pytest.raises(TypeError, match="`first_relu` must be True or False, got 0"):
+        demucs_like(length=None, first_relu=0, **SMALL)
 
 
 @pytest.mark.parametrize("length", [1, 4, 17, 100, 253, 255, 509])

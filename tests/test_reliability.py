@@ -103,6 +103,36 @@ def test_the_channel_check_also_holds_in_a_functional_model():
         layer(keras.Input((None, 4)))
 
 
+@pytest.mark.parametrize("data_format", FORMATS)
+@pytest.mark.parametrize(("built_for", "used_on"), [(1, 4), (4, 2)])
+def test_alias_free_activation_refuses_a_snake_built_for_other_channels(
+        built_for, used_on, data_format):
+    """A Snake1D built before, for another channel count: AliasFreeActivation1D runs its
+    function, not its __call__, so its one alpha broadcast over 4 channels without an error
+    (and 4 alphas on 2 channels failed deep in the backend). Built for the same count, it
+    runs."""
+    snake = Snake1D(data_format=data_format)
+    snake(to_backend(_input(built_for, data_format)))
+    with pytest.raises(ValueError, match=rf"{used_on} channels.* built for {built_for} "):
+        AliasFreeActivation1D(snake, data_format=data_format)(
+            to_backend(_input(used_on, data_format)))
+    y = AliasFreeActivation1D(snake, data_format=data_format)(
+        to_backend(_input(built_for, data_format)))
+    assert to_numpy(y).shape == _input(built_for, data_format).shape
+
+
+def test_snake_keeps_a_keras_mask():
+    """Snake1D is element-wise and keeps the length, as LeakyReLU, which passes a mask on: a
+    masked mean after it averaged the padded steps too."""
+    x = np.zeros((1, 4, 2), np.float32)
+    x[0, :2] = [[1, 2], [3, 4]]  # 2 steps, then 2 steps of padding that Masking(0.0) masks
+    inputs = keras.Input((4, 2))
+    snake = Snake1D(data_format="channels_last")(keras.layers.Masking(0.0)(inputs))
+    model = keras.Model(inputs, keras.layers.GlobalAveragePooling1D()(snake))
+    expected = (x[0, :2] + np.sin(x[0, :2]) ** 2).mean(axis=0)
+    np.testing.assert_allclose(to_numpy(model(to_backend(x)))[0], expected, rtol=1e-6)
+
+
 # --- torch.compile from a cold start ---------------------------------------------------------
 
 def _cold_caches():

@@ -15,6 +15,7 @@ import pytest
 from conftest import BACKEND, has_module
 from helpers_crossbackend import REPO, every_layer_model
 
+from upsample1d import ops
 from upsample1d.initializers import ICNR
 from upsample1d.layers import (
     AliasFreeActivation1D,
@@ -174,3 +175,50 @@ def test_trainable_false_freezes_the_layer_it_holds_and_survives_saving(make, tm
     path = str(tmp_path / "frozen.keras")
     model.save(path)
     assert keras.saving.load_model(path).trainable_weights == []
+
+
+def test_a_model_of_the_shuffle_ops_round_trips(tmp_path):
+    """depth_to_space_1d / space_to_depth_1d on KerasTensors: the model saved, and load_model
+    could not find the operation's class."""
+    inputs = keras.Input((8, 6))
+    y = ops.depth_to_space_1d(inputs, 2, mode="crd")  # (B, 16, 3)
+    outputs = ops.space_to_depth_1d(y, 3, data_format="channels_first")  # C 16, T 3: (B, 48, 1)
+    model = keras.Model(inputs, outputs)
+    x = np.arange(2 * 8 * 6, dtype=np.float32).reshape(2, 8, 6)
+    path = tmp_path / "shuffles.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(loaded(x)),
+                                  keras.ops.convert_to_numpy(model(x)))
+    assert loaded.get_config() == model.get_config()
+
+
+RESAMPLER_OPS = {
+    "upsample_nearest_1d": (lambda t: ops.upsample_nearest_1d(t, 2), "InterpolationUpsample1D"),
+    "upsample_linear_1d": (lambda t: ops.upsample_linear_1d(t, 2), "InterpolationUpsample1D"),
+    "upsample_sinc_1d": (lambda t: ops.upsample_sinc_1d(t, 2), "Upsample1D"),
+    "polyphase_upsample_1d": (lambda t: ops.polyphase_upsample_1d(
+        t, np.ones((3, 2)), (1, 1)), "register_keras_serializable"),
+    "downsample_sinc_1d": (lambda t: ops.downsample_sinc_1d(t, 2), "FilteredDownsample1D"),
+    "downsample_average_1d": (lambda t: ops.downsample_average_1d(t, 2), "Downsample1D"),
+    "decimate_1d": (lambda t: ops.decimate_1d(t, 2), "register_keras_serializable"),
+    "polyphase_downsample_1d": (lambda t: ops.polyphase_downsample_1d(t, [0.5, 0.5], 2),
+                                "register_keras_serializable"),
+    "upsample_alias_free_1d": (lambda t: ops.upsample_alias_free_1d(t, 2),
+                               "AliasFreeActivation1D"),
+    "downsample_alias_free_1d": (lambda t: ops.downsample_alias_free_1d(t, 2),
+                                 "AliasFreeActivation1D"),
+    "resample_1d": (lambda t: ops.resample_1d(t, 3, 2), "Resample1D"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RESAMPLER_OPS))
+def test_a_model_of_a_resampler_op_names_the_op_and_what_saves(name, tmp_path):
+    """A fixed resampler op on a KerasTensor cannot be saved; the error named the private
+    class ``_Resample`` and asked for a get_config()."""
+    op, advice = RESAMPLER_OPS[name]
+    inputs = keras.Input((16, 4))
+    model = keras.Model(inputs, op(inputs))
+    with pytest.raises(NotImplementedError, match=rf"applies {name} to a KerasTensor") as info:
+        model.save(tmp_path / "op.keras")
+    assert advice in str(info.value)

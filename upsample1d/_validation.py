@@ -38,6 +38,18 @@ def _int(value, name, minimum, words):
     return int(value)
 
 
+def boolean(value, name):
+    """``value`` as a Python bool: ``True``, ``False`` or a NumPy bool; TypeError otherwise
+    (``bool()`` would take the string ``"false"``, or any number, as an answer)."""
+    import numpy as np
+
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(
+            f"`{name}` must be True or False, got {value!r} of type {type(value).__name__}."
+        )
+    return bool(value)
+
+
 def non_negative_number(value, name):
     """``value`` as a finite float >= 0 (ints accepted, bools refused)."""
     return _number(value, name, strict=False)

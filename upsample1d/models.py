@@ -57,15 +57,16 @@ def autoencoder(upsampler="subpixel", length=16384, factor=4, channels=1, hidden
         if length % factor:
             raise ValueError(f"`length` ({length}) must be divisible by factor={factor}.")
     upsampler = check.choice(upsampler, "upsampler", tuple(UPSAMPLERS))
+    bias = check.boolean(bias, "bias")
     # The transposed layer's kernel follows its `overlap` unless the options name one.
     options = {} if upsampler == "transposed" else {"kernel_size": kernel_size}
     options.update(upsampler_options or {})
     inputs = keras.Input((length, channels), name="audio")
     x = SpaceToDepth1D(factor, data_format="channels_last", name="down")(inputs)
     x = keras.layers.Conv1D(hidden, kernel_size, padding="same", activation="tanh",
-                            use_bias=bool(bias), name="encode")(x)
+                            use_bias=bias, name="encode")(x)
     x = keras.layers.Conv1D(hidden, kernel_size, padding="same", activation="tanh",
-                            use_bias=bool(bias), name="latent")(x)
+                            use_bias=bias, name="latent")(x)
     outputs = Upsample1D(channels, factor, method=upsampler, data_format="channels_last",
                          name="up", **options)(x)
     return keras.Model(inputs, outputs, name=name or f"autoencoder_{upsampler}")
@@ -99,7 +100,7 @@ class LengthCheck(keras.layers.Layer):
     Example:
     >>> import numpy as np
     >>> from upsample1d.models import LengthCheck
-    >>> LengthCheck(4)(np.zeros((1, 8, 2), "float32")).shape
+    >>> tuple(LengthCheck(4)(np.zeros((1, 8, 2), "float32")).shape)
     (1, 8, 2)
     """
 
@@ -237,8 +238,9 @@ def demucs_like(upsampler="transposed", length=16384, depth=4, channels=16, grow
     a = _demucs_arguments(upsampler=upsampler, downsampler=downsampler, length=length,
                           depth=depth, channels=channels, growth=growth,
                           kernel_size=kernel_size, factor=factor, lstm_layers=lstm_layers,
-                          in_channels=in_channels, out_channels=out_channels, bias=bool(bias),
-                          first_relu=first_relu, lstm=lstm)
+                          in_channels=in_channels, out_channels=out_channels,
+                          bias=check.boolean(bias, "bias"),
+                          first_relu=check.boolean(first_relu, "first_relu"), lstm=lstm)
     a["up_options"] = {"use_bias": a["bias"], **(upsampler_options or {})}
     a["down_options"] = {"use_bias": a["bias"], **(downsampler_options or {})}
     a["widths"] = [a["channels"] * a["growth"] ** i for i in range(a["depth"])]
@@ -249,7 +251,7 @@ def demucs_like(upsampler="transposed", length=16384, depth=4, channels=16, grow
     if a["lstm_layers"]:
         x = _demucs_bottleneck(x, a)
     x = _demucs_decoder(x, skips, a)
-    suffix = "" if (bias and first_relu) else "_modified"
+    suffix = "" if (a["bias"] and a["first_relu"]) else "_modified"
     suffix += "_causal_lstm" if a["lstm"] == "unidirectional" and a["lstm_layers"] else ""
     label = "custom" if callable(upsampler) else a["upsampler"]
     if a["downsampler"] != "strided":

@@ -50,7 +50,7 @@ class ConvResampler(Layer):
         self.filters = check.positive_int(filters, "filters")
         self.factor = check.positive_int(factor, "factor")
         self.data_format = check.data_format(data_format)
-        self.use_bias = bool(use_bias)
+        self.use_bias = check.boolean(use_bias, "use_bias")
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)

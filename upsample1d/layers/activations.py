@@ -62,10 +62,12 @@ class Snake1D(Layer):
                  **kwargs):
         super().__init__(**kwargs)
         self.alpha_init = check.positive_number(alpha, "alpha")
-        self.use_beta = bool(use_beta)
-        self.alpha_logscale = bool(alpha_logscale)
+        self.use_beta = check.boolean(use_beta, "use_beta")
+        self.alpha_logscale = check.boolean(alpha_logscale, "alpha_logscale")
         self.data_format = check.data_format(data_format)
         self.input_spec = keras.layers.InputSpec(ndim=3)
+        # element-wise and length-preserving: a Keras mask still marks the same steps
+        self.supports_masking = True
 
     def build(self, input_shape):
         channels = pin_channels(self, input_shape, self.data_format)
@@ -262,7 +264,22 @@ class AliasFreeActivation1D(Layer):
             if not self.activation.built:
                 self.activation.build(tuple(shape))
             if self.activation.weights:  # per-channel weights: other channel counts refused
-                pin_channels(self, input_shape, self.data_format)
+                channels = pin_channels(self, input_shape, self.data_format)
+                self._check_snake_channels(channels)
+
+    def _check_snake_channels(self, channels):
+        """ValueError unless a held Snake1D (built before, perhaps for another input) has
+        ``channels`` alphas: its function runs without its ``__call__``, so without the
+        channel check of its own ``input_spec``, and one alpha would broadcast silently."""
+        if not isinstance(self.activation, Snake1D):
+            return
+        built_for = self.activation.alpha.shape[0]
+        if built_for != channels:
+            raise ValueError(
+                f"AliasFreeActivation1D got an input of {channels} channels, but its Snake1D "
+                f"{self.activation.name!r} was built for {built_for} channels (alpha of shape "
+                f"({built_for},)); pass an unbuilt Snake1D, or one built for {channels} "
+                f"channels.")
 
     def _channels_first_activation(self, dtype):
         """The activation as a function of a channels_first tensor of ``dtype``. A

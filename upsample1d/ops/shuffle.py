@@ -187,6 +187,9 @@ def _arguments(block_size, data_format, mode):
     return arguments
 
 
+# Registered: a functional model built from the public ops holds this operation, and
+# load_model finds it by its registered name.
+@keras.saving.register_keras_serializable(package="upsample1d")
 class _ShuffleOp(keras.Operation):
     """Symbolic form of the shuffles (gives KerasTensors their shape)."""
 
@@ -202,6 +205,10 @@ class _ShuffleOp(keras.Operation):
     def compute_output_spec(self, x):
         shape = shuffled_shape(x.shape, self.block_size, self.data_format, self.inverse)
         return keras.KerasTensor(shape, dtype=x.dtype)
+
+    def get_config(self):
+        return {"name": self.name, "block_size": self.block_size,
+                "data_format": self.data_format, "mode": self.mode, "inverse": self.inverse}
 
 
 # (tensor type, shape, dtype, the call's own arguments, inverse) -> the rearrangement as a
