@@ -8,6 +8,11 @@ sizes (``slow``).
   that cannot stream, a state of another batch size, dtype or stream, a flushed state.
 """
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
@@ -261,6 +266,22 @@ def _same_stride_after(shortening, make_strided):
     return keras.Model(inputs, make_strided()(x))
 
 
+def _nested_training():
+    inner_input = keras.Input((None, 2))
+    inner = keras.Model(inner_input, keras.layers.BatchNormalization()(inner_input),
+                        name="inner")
+    inputs = keras.Input((None, 2))
+    return keras.Model(inputs, inner(inputs, training=True))
+
+
+def _reflect_conv():
+    class ReflectConv1D(keras.layers.Conv1D):  # reflect-padded at the signal's ends
+        def call(self, x):
+            return super().call(ops.pad(x, [[0, 0], [1, 1], [0, 0]], mode="reflect"))
+
+    return _model(ReflectConv1D(2, 3, name="conv"))
+
+
 def _constant_along_time():
     inputs = keras.Input((None, 1))
     return keras.Model(inputs, keras.ops.multiply(inputs, np.ones((1, 8, 1), "float32")))
@@ -317,6 +338,11 @@ REFUSALS = {
                          r"\(2\) has no size"),
     "constant_along_time": (_constant_along_time,
                             r"constant of shape \(1, 8, 1\), which varies along time"),
+    # its layers ran in inference mode, their error 0.7 of the output
+    "nested_model_training": (_nested_training, r"'inner' .* training=True"),
+    # Conv1D's rule ran it: each window was reflected at its own edges (error 0.6)
+    "subclass_overriding_call": (_reflect_conv, r"'conv' \(ReflectConv1D\) has no streaming "
+                                 r"rule: its class ReflectConv1D overrides call\(\) of Conv1D"),
 }
 
 
@@ -396,6 +422,97 @@ def test_state_of_another_batch_size_dtype_or_stream_is_refused(stream):
     other = Stream(residual_model()).initial_state(2)
     with pytest.raises(ValueError, match="does not belong to this stream"):
         stream.step(_chunk(8, batch=2), other)
+
+
+def test_state_of_another_stream_with_the_same_keys_is_refused():
+    """Two auto-encoders whose layers reach 4 and 1 samples have the same state keys: the
+    one's state, histories of 8 samples, gave the other wrong samples (0.5 of the output)."""
+    keras.utils.set_random_seed(13)
+    wide, narrow = (Stream(autoencoder("subpixel", length=None, hidden=4, kernel_size=k))
+                    for k in (9, 3))
+    _, state = wide.step(_chunk(64), wide.initial_state(1))
+    assert set(state) == set(narrow.initial_state(1))
+    with pytest.raises(ValueError, match=r"state '\w+/history' holds 8 samples, more than "
+                                         r"this stream ever keeps there \(2\)"):
+        narrow.step(_chunk(64), state)
+    state = {**narrow.initial_state(1)}
+    key = next(k for k in state if k.endswith("/history"))
+    with pytest.raises(TypeError, match=f"state '{key}' must be a tensor, got NoneType"):
+        narrow.step(_chunk(4), {**state, key: None})
+
+
+def test_compiled_step_takes_a_list_as_step_does(stream):
+    chunk = [[[0.1]] * 4]
+    state = stream.initial_state(1)
+    expected, _ = stream.step(chunk, state)
+    y, _ = stream.compiled_step()(chunk, state)
+    np.testing.assert_allclose(to_numpy(y), to_numpy(expected), atol=1e-6)
+
+
+@pytest.mark.parametrize(("kernel_size", "strides", "output_padding"),
+                         [(2, 2, 1), (2, 3, 2), (3, 3, 1)])
+def test_transposed_conv_with_output_padding_beyond_its_kernel_flushes(
+        kernel_size, strides, output_padding):
+    """Kernel no longer than the stride: no history; the samples past the last block (the
+    bias alone) came from an empty window, which torch's conv refused at flush."""
+    keras.utils.set_random_seed(14)
+    model = _model(keras.layers.Conv1DTranspose(
+        3, kernel_size, strides=strides, padding="valid", output_padding=output_padding,
+        bias_initializer="ones"))
+    x = np.random.default_rng(0).normal(size=(2, 8, 2)).astype("float32")
+    streamed, _ = run_stream(Stream(model), x, [2, 4, 2])
+    assert relative_error(streamed, to_numpy(model(x))) <= TOLERANCE
+
+
+def test_a_causal_conv_compiles_once_per_chunk_length():
+    """Keras' causal Conv1D pads with keras.ops.pad, which names an op from Keras' global
+    counter on each call: Dynamo guarded on it and compiled every torch step again."""
+    keras.utils.set_random_seed(15)
+    model = _model(keras.layers.Conv1D(2, 3, padding="causal"))
+    stream = Stream(model)
+    options = {"backend": "aot_eager"} if BACKEND == "torch" else {}
+    compiled = stream.compiled_step(**options)
+    x = np.random.default_rng(0).normal(size=(1, 64, 2)).astype("float32")
+    compiles = []
+    if BACKEND == "torch":
+        import torch
+
+        torch._dynamo.reset()
+        counter = torch._dynamo.utils.counters
+        before = counter["stats"]["unique_graphs"]
+    streamed, _ = run_stream(stream, x, [4] * 16, step=compiled)
+    if BACKEND == "torch":
+        compiles.append(counter["stats"]["unique_graphs"] - before)
+        assert compiles == [1]
+    assert relative_error(streamed, to_numpy(model(x))) <= TOLERANCE
+
+
+X64_TANH_STREAM = """
+import jax
+jax.config.update("jax_enable_x64", True)
+import keras, numpy as np
+from benchmarks.streaming_cases import relative_error, run_stream
+from upsample1d.models import autoencoder
+from upsample1d.streaming import Stream
+keras.config.set_floatx("float64")
+model = autoencoder(length=None, hidden=4)  # Conv1D(activation="tanh") before a history
+x = np.random.default_rng(0).normal(size=(1, 64, 1))
+streamed, _ = run_stream(Stream(model), x, [16] * 4)
+print(relative_error(streamed, np.asarray(model(x))))
+"""
+
+
+@pytest.mark.skipif(BACKEND != "jax", reason="Keras' JAX tanh under jax_enable_x64")
+def test_a_float64_stream_with_keras_tanh_runs_under_jax_x64():
+    """Keras 3.15's JAX tanh returns float32 for float64: the history kept that, and the
+    next step refused its own state. The suite's JAX run holds float64 as float32, so this
+    runs in a process of its own."""
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(root)}
+    run = subprocess.run([sys.executable, "-c", X64_TANH_STREAM], capture_output=True,
+                         text=True, env=env, cwd=root, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert float(run.stdout.split()[-1]) <= 1e-6, run.stdout
 
 
 def test_step_or_flush_after_flush_is_refused(stream):

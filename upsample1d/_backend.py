@@ -85,6 +85,7 @@ Everything else in ``upsample1d`` is written once with ``keras.ops``. What is he
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import importlib
 import itertools
@@ -95,6 +96,7 @@ import weakref
 import keras
 import numpy as np
 from keras import ops
+from keras.src.backend.common import global_state  # Keras' op-name counter: _BakingCompiled
 
 BACKEND = keras.backend.backend()
 _NULL_SCOPE = contextlib.nullcontext()
@@ -560,6 +562,7 @@ class _BakingCompiled:
     def __init__(self, step, options):
         self._step, self._options = step, options
         self._compiled, self._baked = None, {}
+        self._names = collections.defaultdict(int)
 
     def _fresh(self, args):
         import torch
@@ -574,10 +577,17 @@ class _BakingCompiled:
                                          for values, versions in self._baked.values()):
             self._fresh(args)
         outer, _BAKING = _BAKING, self._baked
+        # Keras names each op it makes from a global counter (keras.ops.pad inside a causal
+        # Conv1D makes one per call), and Dynamo guards on the counter: every call compiled
+        # again. Each call names from the same empty counter, the caller's kept aside.
+        names = global_state.get_global_attribute("object_name_uids")
+        self._names.clear()
+        global_state.set_global_attribute("object_name_uids", self._names)
         try:
             return self._compiled(*args)
         finally:
             _BAKING = outer
+            global_state.set_global_attribute("object_name_uids", names)
 
 
 def _with_cpp_wrapper(options, args):

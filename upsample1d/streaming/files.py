@@ -86,22 +86,24 @@ class StreamRun:
 
 
 def stream_audio(stream, audio, chunk, step=None, on_chunk=None):
-    """``audio`` ``(T, C)`` (NumPy, float32, channels last whatever the model's layout) run
-    through ``stream`` in chunks of ``chunk`` samples, batch 1, then flushed. The last chunk
-    is the remainder, padded with zeros to a multiple of ``stream.hop``, and the output is cut
-    to ``floor(T * rate)`` samples (``rate`` = ``stream.output_rate``): it equals the offline
+    """``audio`` ``(T, C)`` (NumPy, channels last whatever the model's layout; cast to the
+    stream's input dtype) run through ``stream`` in chunks of ``chunk`` samples, batch 1, then
+    flushed. The last chunk is the remainder, padded with zeros to a multiple of
+    ``stream.hop``, and the output (in the model's output dtype) is cut to ``floor(T * rate)``
+    samples (``rate`` = ``stream.output_rate``): it equals the offline
     ``model(x_padded)[:floor(T * rate)]``, with ``x_padded`` the input followed by those zeros
     (which a model that looks ahead reads near the end, as it would offline). ``step``
     (default ``stream.step``; e.g. ``stream.compiled_step()``); ``on_chunk(done, total,
     seconds)`` after each chunk. ValueError for audio without samples."""
     chunk = check.chunk_length(chunk, stream.hop)
     step = step or stream.step
-    audio = np.asarray(audio, np.float32)
+    # a sound file is read as float32, and a float64 model's stream refuses float32 chunks
+    audio = np.asarray(audio, stream._input_dtype)
     length = audio.shape[0]
     if length == 0:
         raise ValueError("stream_audio needs at least one sample of audio, got none")
     padded = -length % stream.hop
-    audio = np.concatenate([audio, np.zeros((padded, audio.shape[1]), np.float32)])
+    audio = np.concatenate([audio, np.zeros((padded, audio.shape[1]), audio.dtype)])
     first = stream.data_format == "channels_first"
     state, parts, seconds = stream.initial_state(1), [], []
     seen, steady = set(), []

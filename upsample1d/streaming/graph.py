@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import keras
 
-from upsample1d.streaming.rules import NotStreamableError
+from upsample1d.streaming.rules import NotStreamableError, check_call_options
 
 
 @dataclass
@@ -90,6 +90,7 @@ class _Walk:
                 f"{len(node.outputs)} outputs; a Stream follows one tensor per call.")
         output = node.outputs[0]
         if isinstance(operation, keras.Model):
+            check_call_options(operation, node.arguments)
             inner = _functional(operation)
             if len(inner.inputs) != len(inputs) or len(inner.outputs) != 1:
                 raise NotStreamableError(

@@ -28,13 +28,15 @@ class Node:
     """A call of the graph with its streaming arithmetic. ``left`` / ``right`` are the reach
     in input blocks of ``reach.down`` samples (``right`` rounded up to whole output grains),
     ``keep = left + right`` the blocks of history a window node carries; ``queues``: the
-    argument positions of a merge that wait for a slower input."""
+    argument positions of a merge that wait for a slower input, ``queued`` the most samples
+    each of them holds (its lead on the slowest)."""
 
     call: Call
     reach: rules.Reach
     left: int = 0
     right: int = 0
     queues: tuple = ()
+    queued: dict = field(default_factory=dict)  # queue position -> most samples it holds
     lookahead: int = 0  # input samples of this call
     rate_in: Fraction = Fraction(1)  # input samples per model-input sample
     lag: Fraction = Fraction(0)  # of its output, in model-input samples
@@ -73,14 +75,7 @@ def _time_axis(calls, data_format):
 
 
 def _check_arguments(call):
-    """Refuse calls made with options a stream cannot honour (training mode, masks)."""
-    kwargs = getattr(call.arguments, "kwargs", {}) or {}
-    if kwargs.get("training") is True:
-        rules.refuse(call.operation, "it is called with training=True in the model (training "
-                                     "mode uses batch statistics or random masks)")
-    if kwargs.get("mask") is not None:
-        rules.refuse(call.operation, "it is called with a mask (a Masking layer before it: "
-                                     "masks are not streamed)")
+    rules.check_call_options(call.operation, call.arguments)
 
 
 def _grains(nodes, source, output, tensors):
@@ -119,6 +114,8 @@ def _rates_and_lags(nodes, source, tensors, grains):
             rate = rate * reach.up / reach.down
         elif reach.kind == MERGE:
             node.queues = tuple(i for i, k in enumerate(keys) if lags[k] < lag)
+            node.queued = {i: math.ceil((lag - lags[keys[i]]) * rates[keys[i]])
+                           for i in node.queues}
         node.lag = lag
         rates[node.call.output], lags[node.call.output] = rate, lag
     return rates, lags

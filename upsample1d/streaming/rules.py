@@ -78,7 +78,8 @@ POINTWISE = Reach()
 def register(cls, rule):
     """Stream layers of class ``cls`` (and subclasses) with ``rule(layer, time_axis) ->``
     :class:`Reach`; the rule raises :class:`NotStreamableError` for a configuration that
-    cannot stream. Later registrations win.
+    cannot stream. Later registrations win. A subclass that overrides ``call`` (or a
+    convolution's ``convolution_op``) computes something else: it needs a rule of its own.
 
     Example:
     >>> import keras
@@ -104,8 +105,9 @@ ELEMENTWISE_OPS = {"Add", "Subtract", "Multiply", "Divide", "TrueDivide", "Maxim
 def reach(layer, time_axis):
     """The :class:`Reach` of ``layer`` on a tensor whose time axis is ``time_axis`` (1 or 2),
     or :class:`NotStreamableError` naming the layer and the reason."""
-    for cls in type(layer).__mro__:
+    for depth, cls in enumerate(type(layer).__mro__):
         if cls in _RULES:
+            _refuse_new_computation(layer, type(layer).__mro__[:depth], cls)
             return _RULES[cls](layer, time_axis)
     if type(layer).__module__.startswith("keras.src.ops"):
         if type(layer).__name__ in ELEMENTWISE_OPS:
@@ -122,9 +124,39 @@ def reach(layer, time_axis):
         f"upsample1d.streaming.register({type(layer).__name__}, rule).")
 
 
+# what a subclass overrides to compute something else than the class whose rule it inherits
+_COMPUTATION = ("call", "convolution_op")
+
+
+def _refuse_new_computation(layer, subclasses, ruled):
+    """Refuse ``layer`` when one of its ``subclasses`` of the class with the rule (``ruled``)
+    computes anew (a reflect-padded Conv1D ran with "valid" Conv1D's reach, and each window
+    was reflected at its own edges). Keras' and this package's own subclasses keep to it."""
+    for cls in subclasses:
+        overridden = [name for name in _COMPUTATION if name in vars(cls)]
+        if overridden and not cls.__module__.startswith(("keras.", "upsample1d.")):
+            raise NotStreamableError(
+                f"layer {layer.name!r} ({type(layer).__name__}) has no streaming rule: its "
+                f"class {cls.__name__} overrides {overridden[0]}() of {ruled.__name__}, so "
+                f"{ruled.__name__}'s rule may not hold. If it is time-invariant with a finite "
+                f"reach, declare it with upsample1d.streaming.register({cls.__name__}, rule).")
+
+
 def refuse(layer, why):
     raise NotStreamableError(f"layer {layer.name!r} ({type(layer).__name__}) cannot stream: "
                              f"{why}.")
+
+
+def check_call_options(layer, arguments):
+    """Refuse a call of ``layer`` (a nested model's too: its layers inherit the options) made
+    with options a stream cannot honour (training mode, masks)."""
+    kwargs = getattr(arguments, "kwargs", {}) or {}
+    if kwargs.get("training") is True:
+        refuse(layer, "it is called with training=True in the model (training mode uses "
+                      "batch statistics or random masks)")
+    if kwargs.get("mask") is not None:
+        refuse(layer, "it is called with a mask (a Masking layer before it: masks are not "
+                      "streamed)")
 
 
 def _format_axis(layer, time_axis):
@@ -183,7 +215,9 @@ def _keras_conv_transpose(layer, time_axis):
     Where its output is shorter than ``strides`` samples per input sample (an
     ``output_padding`` below ``strides - span % 2`` with ``"same"``, below ``strides - span``
     with ``"valid"``), the last samples of a window's last block are missing: those blocks
-    wait for the next input block."""
+    wait for the next input block. Where it is longer, the samples past the last block
+    (``output_padding``: the bias alone) are made at the end from a window of one block, not
+    an empty one (torch's transposed convolution refuses those)."""
     _format_axis(layer, time_axis)
     _pointwise_activation(layer, time_axis)
     (size,), (strides,), (dilation,) = layer.kernel_size, layer.strides, layer.dilation_rate
@@ -196,6 +230,8 @@ def _keras_conv_transpose(layer, time_axis):
     reach = _transposed(span, strides, crop)
     window = 4 * (span + strides)  # any length: Keras' output length is affine in it
     short = window * strides - _time_length(layer, time_axis, window)
+    if short < 0 and not reach.left:
+        return Reach(1, reach.right, strides, 1)
     if short <= 0:
         return reach
     return Reach(reach.left, max(reach.right, -(-short // strides)), strides, 1)

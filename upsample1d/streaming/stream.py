@@ -89,6 +89,12 @@ class Stream:
         self._layout = {BATCH: (0, self._input_dtype, "recurrent")}  # checked first
         self._layout.update((key, spec) for node in self._plan.nodes
                             for key, spec in node.state.items())
+        # the most samples each history and queue holds: a longer one was made by another
+        # stream (one whose layers reach further)
+        self._longest = {f"{node.name}/history": node.keep * node.reach.down
+                         for node in self._plan.nodes if node.keep}
+        self._longest.update((f"{node.name}/queue{i}", n) for node in self._plan.nodes
+                             for i, n in node.queued.items())
         # the dtype the backend holds for each (JAX without x64 holds float64 as float32)
         self._held = {dtype: keras.backend.standardize_dtype(ops.zeros((), dtype).dtype)
                       for _, dtype, _ in self._layout.values()}
@@ -164,7 +170,7 @@ class Stream:
         current weights. (``jax.jit(stream.step)`` works too, tracing once per state shape,
         but keeps the weights its trace read.)"""
         return _SteadyStep(self.step, _backend.compile_step(self.step, self.model.variables,
-                                                            **options))
+                                                            **options), self._input_dtype)
 
     # --- internals --------------------------------------------------------------------------
 
@@ -188,7 +194,10 @@ class Stream:
             inputs = [values[key] for _, key in node.call.inputs]
             run = {MERGE: self._merge, RECURRENT: self._recurrent}.get(node.reach.kind,
                                                                        self._window)
-            values[node.call.output] = run(node, inputs, state, new_state, final)
+            # in the dtype the plan gives it: Keras' tanh on JAX returns float32 for float64
+            # (3.15), and a history kept in it would not be this stream's state
+            values[node.call.output] = _cast(run(node, inputs, state, new_state, final),
+                                             self._plan.dtypes[node.call.output])
         return values[self._plan.output], _in_key_order(new_state)
 
     def _window(self, node, inputs, state, new_state, final):
@@ -318,6 +327,9 @@ class Stream:
             raise ValueError(f"{where}: the state does not belong to this stream: missing "
                              f"{sorted(missing)}, unexpected {sorted(extra)}.")
         for key, (channels, dtype, kind) in self._layout.items():
+            if not hasattr(state[key], "shape") or not hasattr(state[key], "dtype"):
+                raise TypeError(f"{where}: state {key!r} must be a tensor, got "
+                                f"{type(state[key]).__name__}.")
             shape, got = tuple(state[key].shape), keras.backend.standardize_dtype(
                 state[key].dtype)
             batch = shape[0] if batch is None else batch
@@ -328,6 +340,11 @@ class Stream:
                 raise ValueError(f"{where}: state {key!r} has shape {shape} and dtype {got}; "
                                  f"this stream and chunk need {expected} and {dtype} (was the "
                                  "state made for another batch size or stream?).")
+            if kind != "recurrent" and shape[self._plan.time_axis] > self._longest[key]:
+                raise ValueError(f"{where}: state {key!r} holds {shape[self._plan.time_axis]} "
+                                 f"samples, more than this stream ever keeps there "
+                                 f"({self._longest[key]}): the state was made by another "
+                                 "stream.")
         return batch
 
 
@@ -340,12 +357,14 @@ class _SteadyStep:
     and grad mode); should the compiler still want another graph, the call is made again
     with every guard."""
 
-    def __init__(self, step, compiled):
-        self.step, self.compiled = step, compiled
+    def __init__(self, step, compiled, dtype):
+        self.step, self.compiled, self.dtype = step, compiled, dtype
         self.graphs = {}  # steady signature -> its graph (_backend.specialised)
         self.last, self.in_a_row = None, 0
 
     def __call__(self, x, state):
+        if not hasattr(x, "shape"):  # a list: as step takes it
+            x = ops.convert_to_tensor(x, dtype=self.dtype)
         signature = _signature(x, state)
         graph = self.graphs.get(signature)
         if graph is None:
