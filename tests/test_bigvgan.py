@@ -290,6 +290,14 @@ def test_config_errors(changes, message):
         check_config(config)
 
 
+def test_layer_flags_take_true_or_false():
+    """bool() took the string "false" as True: a bias, a log-scale Snake."""
+    with pytest.raises(TypeError, match="`use_bias` must be True or False, got 'false'"):
+        DilatedConv1D(3, 3, 1, use_bias="false")
+    with pytest.raises(TypeError, match="`snake_logscale` must be True or False, got 0"):
+        AMPBlock1D(4, snake_logscale=0)
+
+
 def test_defaults_and_kept_fields():
     c = check_config({**small_config(), "sampling_rate": 16000, "resblock": 2})
     assert c["use_tanh_at_final"] is True and c["use_bias_at_final"] is True

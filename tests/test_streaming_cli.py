@@ -125,3 +125,27 @@ def test_stream_keeps_samples_beyond_full_scale(capsys, tmp_path, extension, sub
     else:
         assert "written as 32-bit float (FLOAT)" in stderr
         np.testing.assert_allclose(written, expected, atol=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore:Explicitly requested dtype float64:UserWarning")  # JAX
+@pytest.mark.parametrize("policy", ["float64", "mixed_float16", "mixed_bfloat16"])
+def test_stream_a_model_of_another_dtype(capsys, tmp_path, policy):
+    """A float64 model streams the file's samples cast to float64; a mixed-precision model's
+    16-bit output is written widened to float32 (soundfile writes no 16-bit floats)."""
+    import soundfile
+
+    path = tmp_path / "in.wav"
+    soundfile.write(path, 0.5 * np.sin(np.arange(1000) / 7.0), 16000, subtype="FLOAT")
+    inputs = keras.Input((None, 1), dtype="float64" if policy == "float64" else "float32")
+    conv = keras.layers.Conv1D(1, 3, padding="same", dtype=policy,
+                               kernel_initializer=keras.initializers.GlorotUniform(seed=1))
+    model = keras.Model(inputs, conv(inputs))
+    model.save(tmp_path / "m.keras")
+    out = tmp_path / "out.wav"
+    code, _, stderr = run(capsys, "stream", str(path), str(out), "--model",
+                          str(tmp_path / "m.keras"), "--chunk", "64", "--no-compile")
+    assert code == 0, stderr
+    written, _ = soundfile.read(out, always_2d=True)
+    audio = soundfile.read(path, always_2d=True)[0]
+    offline = keras.ops.convert_to_numpy(keras.ops.cast(model(audio[None]), "float32"))[0]
+    np.testing.assert_allclose(written, offline, atol=1e-6 * np.abs(offline).max())

@@ -1,13 +1,14 @@
 """``upsample1d vocode`` and its helpers (upsample1d.vocoder): WAV in and out, the sample-rate
 check, copy-synthesis through the command on the active backend."""
 
+import json
 import wave
 
 import keras
 import numpy as np
 import pytest
 from conftest import BACKEND
-from helpers_bigvgan import reduced, write_checkpoint
+from helpers_bigvgan import CONFIGS, reduced, write_checkpoint
 
 from upsample1d import cli, vocoder
 from upsample1d.audio import synthetic_audio
@@ -62,6 +63,12 @@ def test_reads_other_widths_and_mixes_channels(tmp_path, width):
     audio, rate = vocoder.read_wav(tmp_path / "x.wav")
     assert rate == 8000 and audio.shape == (300,)
     np.testing.assert_allclose(audio, values.mean(axis=1) / full, atol=1e-6)
+
+
+def test_write_wav_checks_the_rate_before_making_the_file(tmp_path):
+    with pytest.raises(ValueError, match="`rate` must be a positive int, got rate=0"):
+        vocoder.write_wav(tmp_path / "a.wav", np.zeros(10), 0)
+    assert not (tmp_path / "a.wav").exists()
 
 
 def test_refuses_what_is_not_a_wav(tmp_path):
@@ -167,6 +174,62 @@ def test_command_refusals(tmp_path, checkpoint, capsys):
     assert cli.main(["vocode", "--checkpoint", checkpoint[0], str(tmp_path / "in.wav"),
                      str(tmp_path / "b.wav")]) == 2
     assert "pass --resample" in capsys.readouterr().err
+
+
+def config_only_checkpoint(directory, config):
+    """A checkpoint directory of ``config`` and an empty weights file: all that the checks
+    before the work read."""
+    directory.mkdir()
+    (directory / vocoder.CONFIG_FILE).write_text(json.dumps(config))
+    (directory / vocoder.WEIGHTS_FILE).write_bytes(b"")
+    return str(directory)
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_the_published_configs_pass_the_checks(tmp_path, name):
+    directory = config_only_checkpoint(tmp_path / "ckpt", CONFIGS[name])
+    assert vocoder.checkpoint_config(directory) == CONFIGS[name]
+
+
+GONE = "(removed)"
+
+
+@pytest.mark.parametrize("field, value, mel, message", [
+    ("sampling_rate", GONE, True, "lacks the mel field(s) sampling_rate"),
+    ("sampling_rate", 22050.0, False, "`sampling_rate` must be a positive int, got 22050.0 "
+                                      "of type float"),
+    ("sampling_rate", "22050", False, "`sampling_rate` must be a positive int, got '22050' "
+                                      "of type str"),
+    ("hop_size", 128, False, "hop_size is 128 but the generator makes 256 samples per mel "
+                             "frame (upsample_rates [4, 4, 2, 2, 2, 2]): its audio would play "
+                             "at 0.5 times the speed"),
+    ("hop_size", 128, True, "hop_size is 128 but the generator makes 256 samples"),
+    ("win_size", 2048, True, "`win_size` (2048) must be at most n_fft=1024"),
+    ("fmin", "0", False, "`fmin` must be a number >= 0, got '0' of type str"),
+    ("fmax", 12000, True, "fmax <= sampling_rate / 2 = 11025, got fmin=0, fmax=12000"),
+    ("num_mels", 80.0, True, "`num_mels` must be a positive int, got 80.0 of type float"),
+    ("upsample_rates", [4, 4, 2, 2, 2, "2"], False, "`upsample_rates[5]` must be a positive "
+                                                    "int, got '2' of type str"),
+])
+def test_command_checks_the_config_before_any_work(tmp_path, capsys, field, value, mel,
+                                                   message):
+    """A config that the mel front end, the generator or the output file would refuse (or
+    that would play at the wrong speed) is refused before the checkpoint is loaded, naming
+    the file, the field and its value; no output file is made."""
+    config = reduced("bigvgan_22khz_80band", channels=64)
+    if value == GONE:
+        del config[field]
+    else:
+        config[field] = value
+    directory = config_only_checkpoint(tmp_path / "ckpt", config)
+    np.save(tmp_path / "mel.npy", np.zeros((80, 4), np.float32))
+    vocoder.write_wav(tmp_path / "in.wav", np.zeros(2560), 22050)
+    out = tmp_path / "out.wav"
+    inputs = ["--mel", str(tmp_path / "mel.npy")] if mel else [str(tmp_path / "in.wav")]
+    assert cli.main(["vocode", "--checkpoint", directory, *inputs, str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"upsample1d: error: {directory}/config.json: " in err and message in err
+    assert "loading the checkpoint" not in err and not out.exists()
 
 
 @slow_on_jax

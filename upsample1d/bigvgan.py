@@ -40,76 +40,20 @@ from upsample1d.layers import (
 from upsample1d.layers._base import Layer, pin_channels
 from upsample1d.mel import bigvgan_mel
 from upsample1d.ops import kaiser_sinc_filter
-from upsample1d.vocoder import (
+from upsample1d.vocoder import (  # check_config there: vocode checks before Keras starts
+    ACTIVATIONS,
     CONFIG_FILE,
+    DEFAULTS,  # noqa: F401  (public here, as before check_config moved)
+    REQUIRED,  # noqa: F401
+    RESBLOCKS,
     WEIGHTS_FILE,
+    check_config,
     read_config,
     read_torch_weights,
     write_wav,
 )
 
-ACTIVATIONS = ("snake", "snakebeta")
-RESBLOCKS = ("1", "2")
-REQUIRED = ("num_mels", "upsample_rates", "upsample_kernel_sizes", "upsample_initial_channel",
-            "resblock", "resblock_kernel_sizes", "resblock_dilation_sizes", "activation",
-            "snake_logscale")
-# the official generator's defaults for the fields that older configs lack
-DEFAULTS = {"use_tanh_at_final": True, "use_bias_at_final": True}
 FILTER_TAPS = 12  # alias-free-torch's Activation1d(up_ratio=2, down_ratio=2): 12-tap filters
-
-
-def _int_list(value, name):
-    if not isinstance(value, (list, tuple)) or not value:
-        raise ValueError(f"config field `{name}` must be a non-empty list, got {value!r}.")
-    return [check.positive_int(v, f"{name}[{i}]") for i, v in enumerate(value)]
-
-
-def check_config(config):
-    """The architecture fields of a BigVGAN ``config.json`` (a dict), checked, with the
-    official defaults filled in; other fields (training, mel settings) are kept as they are.
-    ValueError naming the field for a missing or bad one."""
-    if not isinstance(config, dict):
-        raise TypeError(f"a BigVGAN config is a dict (config.json), got {type(config).__name__}.")
-    missing = [key for key in REQUIRED if key not in config]
-    if missing:
-        raise ValueError(f"the BigVGAN config lacks the field(s) {', '.join(missing)}.")
-    c = {**DEFAULTS, **config}
-    c["num_mels"] = check.positive_int(c["num_mels"], "num_mels")
-    c["upsample_initial_channel"] = check.positive_int(c["upsample_initial_channel"],
-                                                       "upsample_initial_channel")
-    rates = c["upsample_rates"] = _int_list(c["upsample_rates"], "upsample_rates")
-    sizes = c["upsample_kernel_sizes"] = _int_list(c["upsample_kernel_sizes"],
-                                                   "upsample_kernel_sizes")
-    if len(rates) != len(sizes):
-        raise ValueError(f"`upsample_rates` ({rates}) and `upsample_kernel_sizes` ({sizes}) "
-                         "must have the same length.")
-    for i, (u, k) in enumerate(zip(rates, sizes, strict=True)):
-        if k < u or (k - u) % 2:
-            raise ValueError(
-                f"upsample stage {i}: kernel size {k} with rate {u} must have k >= u and k - u "
-                "even (torch's ConvTranspose1d(padding=(k - u) // 2) returns one sample more "
-                "per stage otherwise, which this model does not reproduce).")
-    if c["upsample_initial_channel"] >> len(rates) < 1:
-        raise ValueError(f"upsample_initial_channel={c['upsample_initial_channel']} is halved "
-                         f"{len(rates)} times: the last stage would have no channel.")
-    c["resblock"] = check.choice(str(c["resblock"]), "resblock", RESBLOCKS)
-    kernels = c["resblock_kernel_sizes"] = _int_list(c["resblock_kernel_sizes"],
-                                                     "resblock_kernel_sizes")
-    dilations = c["resblock_dilation_sizes"]
-    if not isinstance(dilations, (list, tuple)) or len(dilations) != len(kernels):
-        raise ValueError(f"`resblock_dilation_sizes` must be a list of {len(kernels)} lists "
-                         f"(one per resblock kernel size), got {dilations!r}.")
-    c["resblock_dilation_sizes"] = [_int_list(d, f"resblock_dilation_sizes[{i}]")
-                                    for i, d in enumerate(dilations)]
-    for k in kernels:
-        if k % 2 == 0:
-            raise ValueError(f"resblock kernel sizes must be odd (the official residual sum "
-                             f"needs same-length convolutions), got {k}.")
-    c["activation"] = check.choice(c["activation"], "activation", ACTIVATIONS)
-    for key in ("snake_logscale", "use_tanh_at_final", "use_bias_at_final"):
-        if not isinstance(c[key], bool):
-            raise ValueError(f"config field `{key}` must be true or false, got {c[key]!r}.")
-    return c
 
 
 @keras.saving.register_keras_serializable(package="upsample1d")
@@ -140,7 +84,7 @@ class DilatedConv1D(Layer):
         self.filters = check.positive_int(filters, "filters")
         self.kernel_size = check.positive_int(kernel_size, "kernel_size")
         self.dilation_rate = check.positive_int(dilation_rate, "dilation_rate")
-        self.use_bias = bool(use_bias)
+        self.use_bias = check.boolean(use_bias, "use_bias")
         self.data_format = check.data_format(data_format)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.input_spec = keras.layers.InputSpec(ndim=3)
@@ -207,7 +151,7 @@ class AMPBlock1D(Layer):
         self.dilations = [check.positive_int(d, "dilations") for d in dilations]
         self.variant = check.choice(str(variant), "variant", RESBLOCKS)
         self.activation = check.choice(activation, "activation", ACTIVATIONS)
-        self.snake_logscale = bool(snake_logscale)
+        self.snake_logscale = check.boolean(snake_logscale, "snake_logscale")
         self.data_format = check.data_format(data_format)
         def convs(group, rates):
             return [DilatedConv1D(self.channels, self.kernel_size, d,

@@ -591,10 +591,15 @@ def _stream(args):
     progress.stage(f"streamed {audio.shape[0]} samples in "
                    f"{_plural(len(run.seconds) - 1, 'chunk')} of {args.chunk}"
                    + (f" (the last padded with {run.padded} zeros)" if run.padded else ""))
-    subtype, note = _stream_subtype(run.output, in_subtype, extension, soundfile)
+    import numpy as np
+
+    output = run.output
+    if output.dtype not in (np.float32, np.float64):  # soundfile writes no 16-bit floats: a
+        output = output.astype(np.float32)  # mixed-precision model's output, widened exactly
+    subtype, note = _stream_subtype(output, in_subtype, extension, soundfile)
     if note:
         progress.stage(note)
-    soundfile.write(args.output, run.output, out_rate, subtype=subtype, format=extension)
+    soundfile.write(args.output, output, out_rate, subtype=subtype, format=extension)
     _stream_report(stream, run, rate, args)
     return 0
 

@@ -17,6 +17,7 @@ from keras import ops
 
 from upsample1d import _backend
 from upsample1d import _validation as check
+from upsample1d.vocoder import check_bands, check_frames  # there: vocode checks first
 
 CLIP = 1e-5  # BigVGAN's dynamic_range_compression clip value
 MAGNITUDE_FLOOR = 1e-9  # added under the square root of |STFT|^2, as BigVGAN does
@@ -43,19 +44,6 @@ def _mel_to_hz(mel):
                                                           - min_log_mel)), hz)
 
 
-def _check_bands(sampling_rate, n_fft, num_mels, fmin, fmax):
-    sampling_rate = check.positive_int(sampling_rate, "sampling_rate")
-    n_fft = check.positive_int(n_fft, "n_fft")
-    num_mels = check.positive_int(num_mels, "num_mels")
-    fmin = check.non_negative_number(fmin, "fmin")
-    nyquist = sampling_rate / 2
-    fmax = nyquist if fmax is None else check.positive_number(fmax, "fmax")
-    if not fmin < fmax <= nyquist:
-        raise ValueError(f"need 0 <= fmin < fmax <= sampling_rate / 2 = {nyquist:g}, got "
-                         f"fmin={fmin:g}, fmax={fmax:g}.")
-    return sampling_rate, n_fft, num_mels, fmin, fmax
-
-
 def mel_filters(sampling_rate, n_fft, num_mels, fmin=0.0, fmax=None):
     """Mel filter bank ``(num_mels, n_fft // 2 + 1)`` float32, equal to
     ``librosa.filters.mel(sr=sampling_rate, n_fft=n_fft, n_mels=num_mels, fmin=fmin,
@@ -74,8 +62,8 @@ def mel_filters(sampling_rate, n_fft, num_mels, fmin=0.0, fmax=None):
     >>> w.shape, w.dtype.name, bool((w >= 0).all())
     ((100, 513), 'float32', True)
     """
-    sampling_rate, n_fft, num_mels, fmin, fmax = _check_bands(sampling_rate, n_fft, num_mels,
-                                                              fmin, fmax)
+    sampling_rate, n_fft, num_mels, fmin, fmax = check_bands(sampling_rate, n_fft, num_mels,
+                                                             fmin, fmax)
     frequencies = np.fft.rfftfreq(n=n_fft, d=1.0 / sampling_rate)
     centres = _mel_to_hz(np.linspace(_hz_to_mel(fmin), _hz_to_mel(fmax), num_mels + 2))
     widths = np.diff(centres)
@@ -107,14 +95,9 @@ class _Settings:
     """The checked arguments of :func:`mel_spectrogram`, and the constants made from them."""
 
     def __init__(self, n_fft, num_mels, sampling_rate, hop_size, win_size, fmin, fmax):
-        sampling_rate, n_fft, num_mels, fmin, fmax = _check_bands(sampling_rate, n_fft,
-                                                                  num_mels, fmin, fmax)
-        self.hop_size = check.positive_int(hop_size, "hop_size")
-        self.win_size = check.positive_int(win_size, "win_size")
-        if self.win_size > n_fft:
-            raise ValueError(f"`win_size` ({self.win_size}) must be at most n_fft={n_fft}.")
-        if self.hop_size > n_fft:
-            raise ValueError(f"`hop_size` ({self.hop_size}) must be at most n_fft={n_fft}.")
+        sampling_rate, n_fft, num_mels, fmin, fmax = check_bands(sampling_rate, n_fft,
+                                                                 num_mels, fmin, fmax)
+        self.hop_size, self.win_size = check_frames(n_fft, hop_size, win_size)
         self.n_fft, self.num_mels, self.sampling_rate = n_fft, num_mels, sampling_rate
         self.fmin, self.fmax = fmin, fmax
         self.padding = (n_fft - self.hop_size) // 2

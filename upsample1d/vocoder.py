@@ -1,20 +1,24 @@
 """The files of copy-synthesis with a BigVGAN checkpoint, for ``upsample1d vocode``: PCM WAV in
-and out, a mel ``.npy``, the checkpoint directory's ``config.json``, and the check of the
-input's sample rate (resampled on request). The synthesis itself is
+and out, a mel ``.npy``, the checkpoint directory's ``config.json`` and its checks (the
+generator's fields, :func:`check_config`, and the mel's), and the check of the input's sample
+rate (resampled on request). The synthesis itself is
 :func:`upsample1d.bigvgan.copy_synthesis`.
 
-Importing this module imports no framework: a wrong file or sample rate is refused before
-Keras starts.
+Importing this module imports no framework: a wrong file, config or sample rate is refused
+before Keras starts.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import struct
 import wave
 
 import numpy as np
+
+from upsample1d import _validation as check
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "bigvgan_generator.pt"
@@ -25,6 +29,7 @@ _PCM = {1: np.uint8, 2: np.int16, 4: np.int32}
 _PCM_GUID_TAIL = bytes.fromhex("000000001000800000aa00389b71")
 _FORMATS = {1: "PCM", 3: "IEEE float", 6: "A-law", 7: "mu-law", 0xFFFE: "extensible"}
 _UNTIL_THE_END = 0xFFFFFFFF  # a data size streaming writers (e.g. ffmpeg to a pipe) leave
+MEL_FIELDS = ("sampling_rate", "n_fft", "num_mels", "hop_size", "win_size")
 
 
 def _wav_error(path, reason):
@@ -127,12 +132,14 @@ def read_wav(path, say=None):
 
 def write_wav(path, audio, rate):
     """Write float audio in [-1, 1] as 16-bit PCM mono as BigVGAN's ``save_audio`` does:
-    ``int16(y * 32767)``, truncated toward zero."""
+    ``int16(y * 32767)``, truncated toward zero. ``rate`` is checked before the file is
+    made (a refused rate leaves no empty file behind)."""
+    rate = check.positive_int(rate, "rate")
     pcm = np.clip(np.asarray(audio, np.float64) * MAX_WAV_VALUE, -32768, 32767).astype(np.int16)
     with wave.open(str(path), "wb") as f:
         f.setnchannels(1)
         f.setsampwidth(2)
-        f.setframerate(int(rate))
+        f.setframerate(rate)
         f.writeframes(pcm.tobytes())
 
 
@@ -165,14 +172,133 @@ def read_config(directory):
             raise ValueError(f"{path} is not valid JSON: {error}") from None
 
 
+ACTIVATIONS = ("snake", "snakebeta")
+RESBLOCKS = ("1", "2")
+REQUIRED = ("num_mels", "upsample_rates", "upsample_kernel_sizes", "upsample_initial_channel",
+            "resblock", "resblock_kernel_sizes", "resblock_dilation_sizes", "activation",
+            "snake_logscale")
+# the official generator's defaults for the fields that older configs lack
+DEFAULTS = {"use_tanh_at_final": True, "use_bias_at_final": True}
+
+
+def _int_list(value, name):
+    if not isinstance(value, (list, tuple)) or not value:
+        raise ValueError(f"config field `{name}` must be a non-empty list, got {value!r}.")
+    return [check.positive_int(v, f"{name}[{i}]") for i, v in enumerate(value)]
+
+
+def check_config(config):
+    """The architecture fields of a BigVGAN ``config.json`` (a dict), checked, with the
+    official defaults filled in; other fields (training, mel settings) are kept as they are.
+    ValueError naming the field for a missing or bad one."""
+    if not isinstance(config, dict):
+        raise TypeError(f"a BigVGAN config is a dict (config.json), got {type(config).__name__}.")
+    missing = [key for key in REQUIRED if key not in config]
+    if missing:
+        raise ValueError(f"the BigVGAN config lacks the field(s) {', '.join(missing)}.")
+    c = {**DEFAULTS, **config}
+    c["num_mels"] = check.positive_int(c["num_mels"], "num_mels")
+    c["upsample_initial_channel"] = check.positive_int(c["upsample_initial_channel"],
+                                                       "upsample_initial_channel")
+    rates = c["upsample_rates"] = _int_list(c["upsample_rates"], "upsample_rates")
+    sizes = c["upsample_kernel_sizes"] = _int_list(c["upsample_kernel_sizes"],
+                                                   "upsample_kernel_sizes")
+    if len(rates) != len(sizes):
+        raise ValueError(f"`upsample_rates` ({rates}) and `upsample_kernel_sizes` ({sizes}) "
+                         "must have the same length.")
+    for i, (u, k) in enumerate(zip(rates, sizes, strict=True)):
+        if k < u or (k - u) % 2:
+            raise ValueError(
+                f"upsample stage {i}: kernel size {k} with rate {u} must have k >= u and k - u "
+                "even (torch's ConvTranspose1d(padding=(k - u) // 2) returns one sample more "
+                "per stage otherwise, which this model does not reproduce).")
+    if c["upsample_initial_channel"] >> len(rates) < 1:
+        raise ValueError(f"upsample_initial_channel={c['upsample_initial_channel']} is halved "
+                         f"{len(rates)} times: the last stage would have no channel.")
+    c["resblock"] = check.choice(str(c["resblock"]), "resblock", RESBLOCKS)
+    kernels = c["resblock_kernel_sizes"] = _int_list(c["resblock_kernel_sizes"],
+                                                     "resblock_kernel_sizes")
+    dilations = c["resblock_dilation_sizes"]
+    if not isinstance(dilations, (list, tuple)) or len(dilations) != len(kernels):
+        raise ValueError(f"`resblock_dilation_sizes` must be a list of {len(kernels)} lists "
+                         f"(one per resblock kernel size), got {dilations!r}.")
+    c["resblock_dilation_sizes"] = [_int_list(d, f"resblock_dilation_sizes[{i}]")
+                                    for i, d in enumerate(dilations)]
+    for k in kernels:
+        if k % 2 == 0:
+            raise ValueError(f"resblock kernel sizes must be odd (the official residual sum "
+                             f"needs same-length convolutions), got {k}.")
+    c["activation"] = check.choice(c["activation"], "activation", ACTIVATIONS)
+    for key in ("snake_logscale", "use_tanh_at_final", "use_bias_at_final"):
+        if not isinstance(c[key], bool):
+            raise ValueError(f"config field `{key}` must be true or false, got {c[key]!r}.")
+    return c
+
+
+def check_bands(sampling_rate, n_fft, num_mels, fmin, fmax):
+    """The mel filters' settings (:func:`upsample1d.mel.mel_filters`) checked:
+    ``(sampling_rate, n_fft, num_mels, fmin, fmax)``, ``fmax=None`` giving
+    ``sampling_rate / 2``."""
+    sampling_rate = check.positive_int(sampling_rate, "sampling_rate")
+    n_fft = check.positive_int(n_fft, "n_fft")
+    num_mels = check.positive_int(num_mels, "num_mels")
+    fmin = check.non_negative_number(fmin, "fmin")
+    nyquist = sampling_rate / 2
+    fmax = nyquist if fmax is None else check.positive_number(fmax, "fmax")
+    if not fmin < fmax <= nyquist:
+        raise ValueError(f"need 0 <= fmin < fmax <= sampling_rate / 2 = {nyquist:g}, got "
+                         f"fmin={fmin:g}, fmax={fmax:g}.")
+    return sampling_rate, n_fft, num_mels, fmin, fmax
+
+
+def check_frames(n_fft, hop_size, win_size):
+    """The STFT's ``(hop_size, win_size)`` checked: positive ints, at most ``n_fft`` (a checked
+    int)."""
+    hop_size = check.positive_int(hop_size, "hop_size")
+    win_size = check.positive_int(win_size, "win_size")
+    if win_size > n_fft:
+        raise ValueError(f"`win_size` ({win_size}) must be at most n_fft={n_fft}.")
+    if hop_size > n_fft:
+        raise ValueError(f"`hop_size` ({hop_size}) must be at most n_fft={n_fft}.")
+    return hop_size, win_size
+
+
+def check_checkpoint_config(config, path):
+    """``config``, read from ``path``, checked for copy-synthesis before any work: the
+    generator's fields (:func:`check_config`), the mel's (:data:`MEL_FIELDS`, ``fmin`` and
+    ``fmax`` as :func:`upsample1d.mel.mel_spectrogram` takes them), also with ``--mel``, whose
+    output is written at ``sampling_rate``, and ``hop_size`` equal to the generator's samples
+    per frame. ValueError naming ``path``, the field and its value. Returns ``config``."""
+    try:
+        generator = check_config(config)
+        missing = [key for key in MEL_FIELDS if key not in config]
+        if missing:
+            raise ValueError(f"the BigVGAN config lacks the mel field(s) {', '.join(missing)}.")
+        n_fft = check_bands(config["sampling_rate"], config["n_fft"], config["num_mels"],
+                            config.get("fmin", 0), config.get("fmax"))[1]
+        hop_size = check_frames(n_fft, config["hop_size"], config["win_size"])[0]
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{path}: {error}") from None
+    # a mel frame is hop_size samples of the input: the generator must make as many, or its
+    # audio plays at hop_size / samples times the speed (the official pipeline's too)
+    samples = math.prod(generator["upsample_rates"])
+    if hop_size != samples:
+        raise ValueError(f"{path}: hop_size is {hop_size} but the generator makes {samples} "
+                         f"samples per mel frame (upsample_rates {generator['upsample_rates']})"
+                         f": its audio would play at {hop_size / samples:g} times the speed. "
+                         "The mel's hop_size must be the product of upsample_rates.")
+    return config
+
+
 def checkpoint_config(directory):
-    """The checkpoint's ``config.json`` (ValueError / FileNotFoundError with the reason)."""
+    """The checkpoint's ``config.json``, checked (:func:`check_checkpoint_config`);
+    ValueError / FileNotFoundError with the reason."""
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"--checkpoint {directory!r} is not a directory.")
     config = read_config(directory)
     if not os.path.isfile(os.path.join(directory, WEIGHTS_FILE)):
         raise FileNotFoundError(f"no {WEIGHTS_FILE} in {directory!r}.")
-    return config
+    return check_checkpoint_config(config, os.path.join(directory, CONFIG_FILE))
 
 
 def shortest_input(config):
