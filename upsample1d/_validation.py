@@ -231,3 +231,37 @@ def filter_bank_size(up, down, taps, limit_bytes):
             f"bank of {taps} x {up} taps, {size / 2**30:.1f} GiB in float64: more than the "
             f"{limit_bytes / 2**30:.0f} GiB resample_1d builds; choose rates whose ratio has "
             "smaller terms, or resample in two steps.")
+
+
+# the private primitive of each fixed resampler op -> (the op, the layers that save it)
+_INTERPOLATION = "the layer InterpolationUpsample1D or Upsample1D (this interpolation " \
+    "followed by a learned convolution)"
+_FILTERED = "the layer FilteredDownsample1D or Downsample1D (this filter followed by a " \
+    "learned convolution)"
+_ALIAS_FREE = "the layer AliasFreeActivation1D (this resampler around an activation)"
+_SAVED_FORMS = {
+    "upsample1d.ops.interpolate._nearest": ("upsample_nearest_1d", _INTERPOLATION),
+    "upsample1d.ops.interpolate._linear": ("upsample_linear_1d", _INTERPOLATION),
+    "upsample1d.ops.interpolate._sinc": ("upsample_sinc_1d", _INTERPOLATION),
+    "upsample1d.ops._polyphase.up": ("polyphase_upsample_1d", None),
+    "upsample1d.ops.downsample._sinc_down": ("downsample_sinc_1d", _FILTERED),
+    "upsample1d.ops.downsample._average": ("downsample_average_1d", _FILTERED),
+    "upsample1d.ops.downsample._decimate": ("decimate_1d", None),
+    "upsample1d.ops._polyphase.down": ("polyphase_downsample_1d", None),
+    "upsample1d.ops.alias_free._upsample": ("upsample_alias_free_1d", _ALIAS_FREE),
+    "upsample1d.ops.alias_free._downsample": ("downsample_alias_free_1d", _ALIAS_FREE),
+    "upsample1d.ops.resample._resample": ("resample_1d",
+                                          "the layer Resample1D (the same resampler)"),
+}
+
+
+def unsaved_resampler(primitive):
+    """NotImplementedError for saving a model that applies the fixed resampler op whose
+    primitive is ``primitive`` (``module.name``) to a KerasTensor: it names the op and the
+    layer that saves the same resampling (Keras' own error named a private class)."""
+    op, layers = _SAVED_FORMS.get(primitive, ("this upsample1d.ops resampler", None))
+    advice = f"use {layers} in a model to be saved, or call " if layers else "call "
+    raise NotImplementedError(
+        f"a Keras model that applies {op} to a KerasTensor cannot be saved (the op's symbolic "
+        f"form holds a private function, not a config): {advice}{op} in the call() of a layer "
+        "of your own, registered with keras.saving.register_keras_serializable().")

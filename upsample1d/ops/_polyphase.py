@@ -157,41 +157,9 @@ class _Resample(keras.Operation):
         return keras.KerasTensor(tuple(shape), dtype=x.dtype)
 
     def get_config(self):
-        # It holds a private primitive and filter designs or a caller's arrays, which no
-        # config can name; the layers save the same resamplers by their arguments.
-        op, layers = _saved_form(self.primitive)
-        advice = f"use {layers} in a model to be saved, or call " if layers else "call "
-        raise NotImplementedError(
-            f"a Keras model that applies {op} to a KerasTensor cannot be saved (the op's "
-            f"symbolic form holds a private function, not a config): {advice}{op} in the "
-            "call() of a layer of your own, registered with "
-            "keras.saving.register_keras_serializable().")
-
-
-def _saved_form(primitive):
-    """``(the public op running primitive, the layers that save its resampling, or None)``."""
-    from upsample1d.ops import alias_free, downsample, interpolate, resample
-
-    interpolation = ("the layer InterpolationUpsample1D or Upsample1D (this interpolation "
-                     "followed by a learned convolution)")
-    filtered = ("the layer FilteredDownsample1D or Downsample1D (this filter followed by a "
-                "learned convolution)")
-    alias_free_layer = ("the layer AliasFreeActivation1D (this resampler around an "
-                        "activation)")
-    forms = {
-        interpolate._nearest: ("upsample_nearest_1d", interpolation),
-        interpolate._linear: ("upsample_linear_1d", interpolation),
-        interpolate._sinc: ("upsample_sinc_1d", interpolation),
-        up: ("polyphase_upsample_1d", None),
-        downsample._sinc_down: ("downsample_sinc_1d", filtered),
-        downsample._average: ("downsample_average_1d", filtered),
-        downsample._decimate: ("decimate_1d", None),
-        down: ("polyphase_downsample_1d", None),
-        alias_free._upsample: ("upsample_alias_free_1d", alias_free_layer),
-        alias_free._downsample: ("downsample_alias_free_1d", alias_free_layer),
-        resample._resample: ("resample_1d", "the layer Resample1D (the same resampler)"),
-    }
-    return forms.get(primitive, ("this upsample1d.ops resampler", None))
+        # it holds a private primitive and filter designs or a caller's arrays, which no
+        # config can name: the layers save the same resamplers by their arguments
+        check.unsaved_resampler(f"{self.primitive.__module__}.{self.primitive.__name__}")
 
 
 def run(x, primitive, up, down, data_format, *args, **kwargs):
