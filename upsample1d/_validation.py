@@ -201,6 +201,34 @@ def prototype(taps):
     return taps
 
 
+def mel_bands(sampling_rate, n_fft, num_mels, fmin, fmax):
+    """The mel filters' settings (:func:`upsample1d.mel.mel_filters`) checked:
+    ``(sampling_rate, n_fft, num_mels, fmin, fmax)``, ``fmax=None`` giving
+    ``sampling_rate / 2``."""
+    sampling_rate = positive_int(sampling_rate, "sampling_rate")
+    n_fft = positive_int(n_fft, "n_fft")
+    num_mels = positive_int(num_mels, "num_mels")
+    fmin = non_negative_number(fmin, "fmin")
+    nyquist = sampling_rate / 2
+    fmax = nyquist if fmax is None else positive_number(fmax, "fmax")
+    if not fmin < fmax <= nyquist:
+        raise ValueError(f"need 0 <= fmin < fmax <= sampling_rate / 2 = {nyquist:g}, got "
+                         f"fmin={fmin:g}, fmax={fmax:g}.")
+    return sampling_rate, n_fft, num_mels, fmin, fmax
+
+
+def stft_frames(n_fft, hop_size, win_size):
+    """The STFT's ``(hop_size, win_size)`` checked: positive ints, at most ``n_fft`` (a checked
+    int)."""
+    hop_size = positive_int(hop_size, "hop_size")
+    win_size = positive_int(win_size, "win_size")
+    if win_size > n_fft:
+        raise ValueError(f"`win_size` ({win_size}) must be at most n_fft={n_fft}.")
+    if hop_size > n_fft:
+        raise ValueError(f"`hop_size` ({hop_size}) must be at most n_fft={n_fft}.")
+    return hop_size, win_size
+
+
 def alias_free_kernel_size(kernel_size, factor, name, filter_name, up):
     """``kernel_size`` as an int, or an error naming ``name``: alias-free-torch's upsampler
     needs ``K > r`` (with ``K <= r`` its final crop is empty or negative)."""

@@ -43,8 +43,6 @@ from upsample1d.ops import kaiser_sinc_filter
 from upsample1d.vocoder import (  # check_config there: vocode checks before Keras starts
     ACTIVATIONS,
     CONFIG_FILE,
-    DEFAULTS,  # noqa: F401  (public here, as before check_config moved)
-    REQUIRED,  # noqa: F401
     RESBLOCKS,
     WEIGHTS_FILE,
     check_config,

@@ -17,7 +17,6 @@ from keras import ops
 
 from upsample1d import _backend
 from upsample1d import _validation as check
-from upsample1d.vocoder import check_bands, check_frames  # there: vocode checks first
 
 CLIP = 1e-5  # BigVGAN's dynamic_range_compression clip value
 MAGNITUDE_FLOOR = 1e-9  # added under the square root of |STFT|^2, as BigVGAN does
@@ -62,8 +61,8 @@ def mel_filters(sampling_rate, n_fft, num_mels, fmin=0.0, fmax=None):
     >>> w.shape, w.dtype.name, bool((w >= 0).all())
     ((100, 513), 'float32', True)
     """
-    sampling_rate, n_fft, num_mels, fmin, fmax = check_bands(sampling_rate, n_fft, num_mels,
-                                                             fmin, fmax)
+    sampling_rate, n_fft, num_mels, fmin, fmax = check.mel_bands(sampling_rate, n_fft,
+                                                                 num_mels, fmin, fmax)
     frequencies = np.fft.rfftfreq(n=n_fft, d=1.0 / sampling_rate)
     centres = _mel_to_hz(np.linspace(_hz_to_mel(fmin), _hz_to_mel(fmax), num_mels + 2))
     widths = np.diff(centres)
@@ -95,9 +94,9 @@ class _Settings:
     """The checked arguments of :func:`mel_spectrogram`, and the constants made from them."""
 
     def __init__(self, n_fft, num_mels, sampling_rate, hop_size, win_size, fmin, fmax):
-        sampling_rate, n_fft, num_mels, fmin, fmax = check_bands(sampling_rate, n_fft,
-                                                                 num_mels, fmin, fmax)
-        self.hop_size, self.win_size = check_frames(n_fft, hop_size, win_size)
+        sampling_rate, n_fft, num_mels, fmin, fmax = check.mel_bands(
+            sampling_rate, n_fft, num_mels, fmin, fmax)
+        self.hop_size, self.win_size = check.stft_frames(n_fft, hop_size, win_size)
         self.n_fft, self.num_mels, self.sampling_rate = n_fft, num_mels, sampling_rate
         self.fmin, self.fmax = fmin, fmax
         self.padding = (n_fft - self.hop_size) // 2

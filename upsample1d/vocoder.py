@@ -235,34 +235,6 @@ def check_config(config):
     return c
 
 
-def check_bands(sampling_rate, n_fft, num_mels, fmin, fmax):
-    """The mel filters' settings (:func:`upsample1d.mel.mel_filters`) checked:
-    ``(sampling_rate, n_fft, num_mels, fmin, fmax)``, ``fmax=None`` giving
-    ``sampling_rate / 2``."""
-    sampling_rate = check.positive_int(sampling_rate, "sampling_rate")
-    n_fft = check.positive_int(n_fft, "n_fft")
-    num_mels = check.positive_int(num_mels, "num_mels")
-    fmin = check.non_negative_number(fmin, "fmin")
-    nyquist = sampling_rate / 2
-    fmax = nyquist if fmax is None else check.positive_number(fmax, "fmax")
-    if not fmin < fmax <= nyquist:
-        raise ValueError(f"need 0 <= fmin < fmax <= sampling_rate / 2 = {nyquist:g}, got "
-                         f"fmin={fmin:g}, fmax={fmax:g}.")
-    return sampling_rate, n_fft, num_mels, fmin, fmax
-
-
-def check_frames(n_fft, hop_size, win_size):
-    """The STFT's ``(hop_size, win_size)`` checked: positive ints, at most ``n_fft`` (a checked
-    int)."""
-    hop_size = check.positive_int(hop_size, "hop_size")
-    win_size = check.positive_int(win_size, "win_size")
-    if win_size > n_fft:
-        raise ValueError(f"`win_size` ({win_size}) must be at most n_fft={n_fft}.")
-    if hop_size > n_fft:
-        raise ValueError(f"`hop_size` ({hop_size}) must be at most n_fft={n_fft}.")
-    return hop_size, win_size
-
-
 def check_checkpoint_config(config, path):
     """``config``, read from ``path``, checked for copy-synthesis before any work: the
     generator's fields (:func:`check_config`), the mel's (:data:`MEL_FIELDS`, ``fmin`` and
@@ -274,9 +246,9 @@ def check_checkpoint_config(config, path):
         missing = [key for key in MEL_FIELDS if key not in config]
         if missing:
             raise ValueError(f"the BigVGAN config lacks the mel field(s) {', '.join(missing)}.")
-        n_fft = check_bands(config["sampling_rate"], config["n_fft"], config["num_mels"],
+        n_fft = check.mel_bands(config["sampling_rate"], config["n_fft"], config["num_mels"],
                             config.get("fmin", 0), config.get("fmax"))[1]
-        hop_size = check_frames(n_fft, config["hop_size"], config["win_size"])[0]
+        hop_size = check.stft_frames(n_fft, config["hop_size"], config["win_size"])[0]
     except (TypeError, ValueError) as error:
         raise ValueError(f"{path}: {error}") from None
     # a mel frame is hop_size samples of the input: the generator must make as many, or its
